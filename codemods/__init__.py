@@ -1,0 +1,1 @@
+"""omnimix codemods: one module per transformation, each with its examples on the class."""

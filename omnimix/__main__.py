@@ -1,0 +1,3 @@
+from omnimix.cli import main
+
+main()

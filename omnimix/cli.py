@@ -1,0 +1,149 @@
+"""The ``omnimix`` command line: diffs on stdout, everything else on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from omnimix import __version__
+from omnimix.diff import unified_diff
+from omnimix.discovery import display_path, node_dirs, python_files, repository_root
+from omnimix.engine import migrate_node, scan_paths
+from omnimix.exit_codes import HELP, ExitCode
+from omnimix.report import (
+    migration_json,
+    migration_markdown,
+    print_migration_summary,
+    print_scan_table,
+    scan_json,
+)
+from omnimix.results import Status
+from omnimix.writer import WriteError, write_changes
+
+app = typer.Typer(
+    name="omnimix",
+    help="Migrate hand-written ONEX node code to omnibase-core mixins and built-ins, in place.\n\n" + HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False)
+
+PathsArg = Annotated[list[Path], typer.Argument(help="Node directories, files or trees.", exists=True)]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"omnimix {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """omnimix: contract-driven codemods for ONEX nodes."""
+
+
+@app.command(epilog=HELP)
+def scan(
+    paths: PathsArg,
+    format: Annotated[str, typer.Option("--format", "-f", help="table (for people) or json (for machines).")] = "table",
+) -> None:
+    """Find hand-rolled concerns in every .py file under PATHS; changes nothing."""
+    if format not in ("table", "json"):
+        err.print(f"[red]error[/red]: --format must be table or json, not {format!r}")
+        raise typer.Exit(ExitCode.INPUT_ERROR)
+    base = Path.cwd()
+    files = python_files(paths)
+    scans = scan_paths(files, base)
+    if format == "json":
+        sys.stdout.write(json.dumps(scan_json(scans), indent=2) + "\n")
+    else:
+        print_scan_table(Console(), scans)
+    if any(s.status is Status.INTERNAL_ERROR for s in scans):
+        raise typer.Exit(ExitCode.INTERNAL_ERROR)
+    if any(s.status is Status.INPUT_ERROR for s in scans):
+        for s in scans:
+            if s.error:
+                err.print(f"[red]error[/red] {s.error}")
+        raise typer.Exit(ExitCode.INPUT_ERROR)
+
+
+@app.command(epilog=HELP)
+def migrate(
+    paths: PathsArg,
+    contract: Annotated[Path | None, typer.Option("--contract", exists=True, dir_okay=False,
+                                                  help="Contract to use instead of the node's contract.yaml (one node only).")] = None,
+    write: Annotated[bool, typer.Option("--write", help="Apply the changes (default: dry-run, diff on stdout).")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when a migration would change something.")] = False,
+    unsafe: Annotated[bool, typer.Option("--unsafe", help="Also apply changes whose behaviour would differ.")] = False,
+    backup: Annotated[bool, typer.Option("--backup/--no-backup", help="Keep a copy of every written file under .omnimix-backups/.")] = True,
+    report_json: Annotated[Path | None, typer.Option("--report-json", dir_okay=False, help="Write the report as JSON here.")] = None,
+    report_md: Annotated[Path | None, typer.Option("--report-md", dir_okay=False, help="Write the report as Markdown here.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr, errors only.")] = False,
+) -> None:
+    """Migrate nodes as their contracts declare: dry-run diff by default, --write to apply."""
+    nodes = [node for path in paths for node in node_dirs(path)]
+    if contract is not None and len(nodes) != 1:
+        err.print(f"[red]error[/red]: --contract applies to one node, but {len(nodes)} were found")
+        raise typer.Exit(ExitCode.INPUT_ERROR)
+    base = Path.cwd()
+    root = repository_root(paths[0])
+    repo_files = tuple(python_files([root]))
+    results = [
+        migrate_node(node, base, contract_path=contract, allow_unsafe=unsafe, repository_files=repo_files)
+        for node in nodes
+    ]
+    mode = "write" if write else "dry-run"
+    out = sys.stdout
+    for result in results:
+        for change in result.changed_files:
+            out.write(unified_diff(display_path(change.path, root), change.before, change.after))
+    out.flush()
+    written_failed = False
+    if write:
+        for result in results:
+            if result.status is not Status.CHANGED:
+                continue
+            try:
+                backup_dir = write_changes(list(result.changes), root, backup=backup)
+            except WriteError as exc:
+                written_failed = True
+                err.print(f"[red]error[/red] {result.display}: {exc}")
+                continue
+            if not quiet:
+                where = f" (backup in {display_path(backup_dir, base)})" if backup_dir else ""
+                err.print(f"wrote {len(result.changed_files)} file(s) of {result.display}{where}")
+    if report_json:
+        report_json.write_text(json.dumps(migration_json(results, mode=mode), indent=2) + "\n", encoding="utf-8")
+    if report_md:
+        report_md.write_text(migration_markdown(results, mode=mode), encoding="utf-8")
+    if not quiet:
+        print_migration_summary(err, results, mode=mode)
+    for result in results:
+        if result.status in (Status.INPUT_ERROR, Status.INTERNAL_ERROR):
+            err.print(f"[red]error[/red] {result.display}: {result.message}")
+            if result.traceback:
+                err.print(result.traceback, markup=False)
+    raise typer.Exit(_exit_code(results, check=check and not write, write_failed=written_failed))
+
+
+def _exit_code(results, *, check: bool, write_failed: bool) -> int:
+    if any(r.status is Status.INTERNAL_ERROR for r in results):
+        return ExitCode.INTERNAL_ERROR
+    if write_failed or any(r.status is Status.INPUT_ERROR for r in results):
+        return ExitCode.INPUT_ERROR
+    if check and any(r.status is Status.CHANGED for r in results):
+        return ExitCode.CHANGES_PENDING
+    return ExitCode.OK
+
+
+def main() -> None:
+    app()

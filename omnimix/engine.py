@@ -1,0 +1,293 @@
+"""The engine: scan files and migrate nodes. Each file and node is independent; nothing raises."""
+
+from __future__ import annotations
+
+import ast
+import traceback
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import libcst as cst
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+from codemods.base import Codemod
+from codemods.registry import all_codemods
+from omnimix.catalog import Catalog, load_catalog
+from omnimix.context import FileContext
+from omnimix.contract import ContractError, NodeContract, load_contract
+from omnimix.discovery import NodeDir, display_path
+from omnimix.findings import Finding
+from omnimix.loc import ZERO, LineCount, code_line_numbers, count_lines
+from omnimix.migration_state import MigrationState, Outcome
+from omnimix.nodes import NodeClass, find_node_classes
+from omnimix.results import ConcernDelta, FileChange, FileScan, NodeResult, Status
+
+
+# -- scanning ---------------------------------------------------------------------------------
+def scan_file(path: Path, base: Path, codemods: Sequence[Codemod] | None = None) -> FileScan:
+    """Findings of one file. A file that cannot be read or parsed is reported, not raised."""
+    display = display_path(path, base)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return FileScan(path, display, ZERO, status=Status.INPUT_ERROR, error=f"{display}: cannot read: {exc}")
+    return scan_context(FileContext(path, display, text), codemods)
+
+
+def scan_context(ctx: FileContext, codemods: Sequence[Codemod] | None = None) -> FileScan:
+    count = count_lines(ctx.text)
+    lowered = ctx.text.lower()
+    active = [c for c in (codemods or all_codemods()) if c.concern and _prefilter(c, lowered)]
+    if not active:
+        return FileScan(ctx.path, ctx.display_path, count)
+    try:
+        ctx.module
+    except cst.ParserSyntaxError as exc:
+        return FileScan(ctx.path, ctx.display_path, count, status=Status.INPUT_ERROR,
+                        error=f"{ctx.display_path}:{exc.raw_line}:{exc.raw_column}: syntax error: {exc.message}")
+    findings: list[Finding] = []
+    for codemod in active:
+        try:
+            findings.extend(codemod.detect(ctx))
+        except Exception:  # a detector bug must not stop the scan of other files
+            return FileScan(ctx.path, ctx.display_path, count, tuple(sorted(findings)),
+                            status=Status.INTERNAL_ERROR,
+                            error=f"{ctx.display_path}: detector {codemod.name} failed:\n{traceback.format_exc()}")
+    return FileScan(ctx.path, ctx.display_path, count, tuple(sorted(set(findings))))
+
+
+def _prefilter(codemod: Codemod, lowered_text: str) -> bool:
+    keywords = getattr(codemod, "keywords", ())
+    return not keywords or any(keyword in lowered_text for keyword in keywords)
+
+
+def scan_paths(files: Iterable[Path], base: Path) -> list[FileScan]:
+    codemods = all_codemods()
+    return [scan_file(path, base, codemods) for path in files]
+
+
+# -- migrating --------------------------------------------------------------------------------
+def migrate_node(
+    node: NodeDir,
+    base: Path,
+    *,
+    contract_path: Path | None = None,
+    allow_unsafe: bool = False,
+    repository_files: tuple[Path, ...] = (),
+    catalog: Catalog | None = None,
+    codemods: Sequence[Codemod] | None = None,
+) -> NodeResult:
+    """Migrate one node as its contract declares. Never raises: errors become results.
+
+    ``codemods`` restricts the run (tests of one codemod); by default every registered codemod runs.
+    """
+    display = display_path(node.directory, base)
+    try:
+        return _migrate(node, base, display, contract_path or node.contract, allow_unsafe,
+                        repository_files, catalog, tuple(codemods or all_codemods()))
+    except Exception:
+        return NodeResult(node.directory, display, Status.INTERNAL_ERROR,
+                          message="omnimix failed on this node (a bug in omnimix; nothing was written)",
+                          traceback=traceback.format_exc())
+
+
+def _migrate(
+    node: NodeDir,
+    base: Path,
+    display: str,
+    contract_path: Path | None,
+    allow_unsafe: bool,
+    repository_files: tuple[Path, ...],
+    catalog: Catalog | None,
+    codemods: tuple[Codemod, ...],
+) -> NodeResult:
+    contexts: dict[Path, FileContext] = {}
+    scans: list[FileScan] = []
+    for path in node.files:
+        scan = scan_file(path, base, codemods)
+        scans.append(scan)
+        if scan.status is Status.INPUT_ERROR:
+            return NodeResult(node.directory, display, Status.INPUT_ERROR, contract_path,
+                              message=scan.error or "", scans=tuple(scans))
+        contexts[path] = FileContext(path, scan.display, path.read_text(encoding="utf-8"))
+    findings = {scan.path: list(scan.findings) for scan in scans}
+    summary = _summary(scans)
+
+    if contract_path is None:
+        return NodeResult(node.directory, display, Status.SKIPPED, None, scans=tuple(scans),
+                          message=f"no contract.yaml: nothing is declared, so nothing changes. Scan found: {summary}")
+    try:
+        loaded = load_contract(contract_path)
+    except ContractError as exc:
+        return NodeResult(node.directory, display, Status.INPUT_ERROR, contract_path,
+                          message=str(exc), scans=tuple(scans))
+    contract = loaded.contract
+    problems = _declaration_problems(contract, loaded, catalog or load_catalog())
+    if problems:
+        return NodeResult(node.directory, display, Status.INPUT_ERROR, contract_path,
+                          message="\n".join(problems), scans=tuple(scans))
+    if not contract.declares_target_state:
+        return NodeResult(node.directory, display, Status.SKIPPED, contract_path, scans=tuple(scans),
+                          message="the contract declares no mixins and no advanced_features, so nothing "
+                                  f"changes (see `omnimix contract upgrade`). Scan found: {summary}")
+
+    node_classes = find_node_classes({p: c.module for p, c in contexts.items() if _mentions_node(c.text)})
+    main = _main_class(node_classes, contract)
+    if main is None:
+        return NodeResult(node.directory, display, Status.SKIPPED, contract_path, scans=tuple(scans),
+                          message="no class deriving from an omnibase-core node base was found here")
+
+    state = MigrationState(
+        contract=contract, files=contexts, node_path=main.path, node_class=main.name,
+        node_base=main.core_base, findings=findings, allow_unsafe=allow_unsafe,
+        repository_files=repository_files,
+    )
+    deltas = _run_codemods(state, codemods)
+    if state.errors:
+        return NodeResult(node.directory, display, Status.INPUT_ERROR, contract_path, main.name,
+                          message="\n".join(state.errors), scans=tuple(scans))
+    _apply_imports(state)
+
+    changes = []
+    for path, ctx in contexts.items():
+        after = None if path in state.deleted else state.text_of(path)
+        changes.append(FileChange(path, ctx.display_path, ctx.text, after))
+    broken = _broken_outputs(changes)
+    if broken:
+        return NodeResult(node.directory, display, Status.INTERNAL_ERROR, contract_path, main.name,
+                          message="omnimix produced invalid code (a bug in omnimix; nothing was written):\n"
+                                  + "\n".join(broken),
+                          scans=tuple(scans), decisions=tuple(state.decisions))
+    _record_undecided(state)
+    status = Status.CHANGED if any(change.changed for change in changes) else Status.UNCHANGED
+    return NodeResult(
+        node.directory, display, status, contract_path, main.name,
+        message="" if status is Status.CHANGED else "already migrated: nothing left that the contract asks for",
+        changes=tuple(changes), scans=tuple(scans), decisions=tuple(state.decisions),
+        concern_deltas=tuple(deltas), mixins_applied=tuple(state.mixins_to_add),
+        warnings=tuple(state.warnings),
+    )
+
+
+def _run_codemods(state: MigrationState, codemods: Sequence[Codemod]) -> list[ConcernDelta]:
+    """Run each codemod in turn; attribute the change in lines to its concern."""
+    deltas = []
+    current = _texts(state)
+    for codemod in codemods:
+        codemod.transform(state)
+        after = _texts(state)
+        label = str(codemod.concern) if codemod.concern else "bases_and_imports"
+        before_count = _concern_lines(state, codemod)
+        change = _total(after) - _total(current) if after != current else LineCount(0, 0)
+        if change != LineCount(0, 0) or before_count != ZERO:
+            deltas.append(ConcernDelta(label, before_count,
+                                       LineCount(before_count.lines + change.lines,
+                                                 before_count.code_lines + change.code_lines)))
+        current = after
+    return deltas
+
+
+def _texts(state: MigrationState) -> dict[Path, str | None]:
+    return {path: (None if path in state.deleted else state.text_of(path)) for path in state.files}
+
+
+def _total(texts: dict[Path, str | None]) -> LineCount:
+    total = ZERO
+    for text in texts.values():
+        if text is not None:
+            total = total + count_lines(text)
+    return total
+
+
+def _concern_lines(state: MigrationState, codemod: Codemod) -> LineCount:
+    """Lines inside this concern's findings, counted once each."""
+    if codemod.concern is None:
+        return ZERO
+    lines = 0
+    code = 0
+    for path, found in state.findings.items():
+        covered: set[int] = set()
+        for finding in found:
+            if finding.concern == codemod.concern:
+                covered.update(range(finding.start_line, finding.end_line + 1))
+        if covered:
+            code_numbers = code_line_numbers(state.files[path].text)
+            lines += len(covered)
+            code += len(covered & code_numbers)
+    return LineCount(lines, code)
+
+
+def _apply_imports(state: MigrationState) -> None:
+    """The one shared pass that applies every import added or removed by the codemods."""
+    module = state.module
+    scratch = state.codemod_context.scratch
+    if scratch.get(AddImportsVisitor.CONTEXT_KEY):
+        module = AddImportsVisitor(state.codemod_context).transform_module(module)
+    if scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
+        module = RemoveImportsVisitor(state.codemod_context).transform_module(module)
+    state.module = module
+
+
+def _broken_outputs(changes: list[FileChange]) -> list[str]:
+    broken = []
+    for change in changes:
+        if change.after is None or not change.changed:
+            continue
+        try:
+            cst.parse_module(change.after)
+            ast.parse(change.after)
+        except (cst.ParserSyntaxError, SyntaxError) as exc:
+            broken.append(f"{change.display}: {exc}")
+    return broken
+
+
+def _record_undecided(state: MigrationState) -> None:
+    """Findings no codemod decided on: their concern was not declared by the contract."""
+    decided = {(decision.path, decision.finding) for decision in state.decisions}
+    for path, found in state.findings.items():
+        for finding in found:
+            if (path, finding) not in decided:
+                state.decide(finding, path, Outcome.NOT_DECLARED,
+                             "the contract does not declare this concern" if finding.action != "keep"
+                             else finding.reason)
+
+
+def _declaration_problems(contract: NodeContract, loaded, catalog: Catalog) -> list[str]:
+    problems = []
+    for index, mixin in enumerate(contract.mixins):
+        if not mixin.enabled:
+            continue
+        line = loaded.line("mixins", index, "name")
+        where = f"{loaded.path}:{line or 1}: mixins[{index}].name"
+        missing = catalog.not_shipped_entry(mixin.name)
+        if missing is not None:
+            problems.append(f"{where}: {mixin.name} is not shipped by omnibase-core "
+                            f"{catalog.omnibase_core_version}: {missing.reason}; use {missing.alternative}")
+        elif catalog.get(mixin.name) is None:
+            hint = catalog.suggest(mixin.name)
+            problems.append(f"{where}: unknown mixin {mixin.name!r}"
+                            + (f"; did you mean {', '.join(hint)}?" if hint else ""))
+    return problems
+
+
+def _mentions_node(text: str) -> bool:
+    return "class " in text
+
+
+def _main_class(classes: list[NodeClass], contract: NodeContract) -> NodeClass | None:
+    if contract.main_class:
+        for node_class in classes:
+            if node_class.name == contract.main_class:
+                return node_class
+    preferred = [c for c in classes if c.path.name == "node.py"]
+    return (preferred or classes or [None])[0]
+
+
+def _summary(scans: list[FileScan]) -> str:
+    counts: dict[str, int] = {}
+    for scan in scans:
+        for finding in scan.findings:
+            counts[str(finding.concern)] = counts.get(str(finding.concern), 0) + 1
+    if not counts:
+        return "no hand-rolled concerns"
+    return ", ".join(f"{count} {concern}" for concern, count in sorted(counts.items()))

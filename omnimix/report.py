@@ -1,0 +1,208 @@
+"""Migration and scan reports: a JSON document, a Markdown "Regeneration Report", rich tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from omnimix import OMNIBASE_CORE_VERSION, __version__
+from omnimix.loc import ZERO, LineCount, count_lines
+from omnimix.migration_state import Outcome
+from omnimix.results import FileScan, NodeResult
+
+
+def _count(count: LineCount | None) -> dict[str, int] | None:
+    return None if count is None else {"lines": count.lines, "code_lines": count.code_lines}
+
+
+def node_totals(result: NodeResult) -> tuple[LineCount, LineCount]:
+    """Lines of the node's files before and after (deleted files count zero after)."""
+    before = after = ZERO
+    for change in result.changes:
+        before = before + count_lines(change.before)
+        if change.after is not None:
+            after = after + count_lines(change.after)
+    return before, after
+
+
+def migration_json(results: Sequence[NodeResult], *, mode: str) -> dict[str, object]:
+    nodes = []
+    total_before = total_after = ZERO
+    for result in results:
+        before, after = node_totals(result)
+        total_before, total_after = total_before + before, total_after + after
+        nodes.append({
+            "node": result.display,
+            "contract": str(result.contract) if result.contract else None,
+            "class": result.node_class,
+            "status": str(result.status),
+            "message": result.message,
+            "loc": {"before": _count(before), "after": _count(after)},
+            "files": [
+                {
+                    "path": change.display,
+                    "status": "deleted" if change.after is None else ("changed" if change.changed else "unchanged"),
+                    "before": _count(count_lines(change.before)),
+                    "after": _count(None if change.after is None else count_lines(change.after)),
+                }
+                for change in result.changes
+            ],
+            "concerns": [
+                {"concern": delta.concern, "before": _count(delta.before), "after": _count(delta.after)}
+                for delta in result.concern_deltas
+            ],
+            "decisions": [
+                {
+                    **decision.finding.to_json(),
+                    "path": _display(result, decision.path),
+                    "outcome": str(decision.outcome),
+                    "note": decision.note,
+                }
+                for decision in result.decisions
+            ],
+            "mixins_applied": list(result.mixins_applied),
+            "warnings": list(result.warnings),
+        })
+    return {
+        "omnimix_version": __version__,
+        "omnibase_core_version": OMNIBASE_CORE_VERSION,
+        "mode": mode,
+        "nodes": nodes,
+        "totals": {"before": _count(total_before), "after": _count(total_after),
+                   "nodes": len(results),
+                   "changed": sum(1 for r in results if r.changed_files)},
+    }
+
+
+def _display(result: NodeResult, path) -> str:
+    for change in result.changes:
+        if change.path == path:
+            return change.display
+    return str(path)
+
+
+def scan_json(scans: Sequence[FileScan], nodes: Sequence[dict[str, object]] = ()) -> dict[str, object]:
+    return {
+        "omnimix_version": __version__,
+        "omnibase_core_version": OMNIBASE_CORE_VERSION,
+        "files": [
+            {
+                "path": scan.display,
+                "lines": scan.count.lines,
+                "code_lines": scan.count.code_lines,
+                "findings": [finding.to_json() for finding in scan.findings],
+                **({"error": scan.error} if scan.error else {}),
+            }
+            for scan in scans
+        ],
+        "nodes": list(nodes),
+    }
+
+
+def migration_markdown(results: Sequence[NodeResult], *, mode: str) -> str:
+    """The "Regeneration Report": LOC comparison, feature parity, mixins applied, per node."""
+    out = ["# Regeneration Report", "", f"omnimix {__version__}, target omnibase-core {OMNIBASE_CORE_VERSION}, {mode}.", ""]
+    total_before = total_after = ZERO
+    out += ["## LOC comparison", "", "| node | file | lines before | lines after | code lines before | code lines after |",
+            "|---|---|---:|---:|---:|---:|"]
+    for result in results:
+        before, after = node_totals(result)
+        total_before, total_after = total_before + before, total_after + after
+        for change in result.changes:
+            b = count_lines(change.before)
+            a = count_lines(change.after) if change.after is not None else ZERO
+            name = change.display + (" (deleted)" if change.after is None else "")
+            out.append(f"| {result.display} | {name} | {b.lines} | {a.lines} | {b.code_lines} | {a.code_lines} |")
+        out.append(f"| **{result.display}** | **total** | **{before.lines}** | **{after.lines}** | "
+                   f"**{before.code_lines}** | **{after.code_lines}** |")
+    out.append(f"| **all nodes** | | **{total_before.lines}** | **{total_after.lines}** | "
+               f"**{total_before.code_lines}** | **{total_after.code_lines}** |")
+    out += ["", "## Feature parity", ""]
+    for result in results:
+        out += [f"### {result.display}", ""]
+        if result.message:
+            out += [f"{result.message}", ""]
+        if result.concern_deltas:
+            out += ["| concern | code lines in findings | after | change |", "|---|---:|---:|---:|"]
+            for delta in result.concern_deltas:
+                change = delta.after.code_lines - delta.before.code_lines
+                out.append(f"| {delta.concern} | {delta.before.code_lines} | {delta.after.code_lines} | {change:+d} |")
+            out.append("")
+        if result.decisions:
+            out += ["| concern | where | outcome | replacement | why |", "|---|---|---|---|---|"]
+            for decision in sorted(result.decisions, key=lambda d: (str(d.finding.concern), str(d.path), d.finding.start_line)):
+                finding = decision.finding
+                where = f"{_display(result, decision.path)}:{finding.start_line}-{finding.end_line} `{finding.symbol}`"
+                out.append(f"| {finding.concern} | {where} | {decision.outcome} | {finding.replacement} | "
+                           f"{_cell(decision.note or finding.reason)} |")
+            out.append("")
+        if result.warnings:
+            out += [f"- {warning}" for warning in result.warnings] + [""]
+    out += ["## Mixins applied", ""]
+    for result in results:
+        applied = ", ".join(result.mixins_applied) or "none"
+        out.append(f"- {result.display}: {applied}")
+    return "\n".join(out) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def print_migration_summary(console: Console, results: Sequence[NodeResult], *, mode: str) -> None:
+    table = Table(title=f"omnimix migrate ({mode})", show_lines=False)
+    for column in ("node", "status", "lines", "code lines", "applied", "unsafe", "kept", "mixins"):
+        table.add_column(column, justify="right" if column in ("lines", "code lines", "applied", "unsafe", "kept") else "left")
+    total_before = total_after = ZERO
+    for result in results:
+        before, after = node_totals(result)
+        total_before, total_after = total_before + before, total_after + after
+        outcomes = [d.outcome for d in result.decisions]
+        table.add_row(
+            result.display, str(result.status),
+            f"{before.lines} → {after.lines}", f"{before.code_lines} → {after.code_lines}",
+            str(outcomes.count(Outcome.APPLIED)), str(outcomes.count(Outcome.PENDING_UNSAFE)),
+            str(outcomes.count(Outcome.KEPT)), ", ".join(result.mixins_applied) or "-",
+        )
+    if len(results) > 1:
+        table.add_row("total", "", f"{total_before.lines} → {total_after.lines}",
+                      f"{total_before.code_lines} → {total_after.code_lines}", "", "", "", "")
+    console.print(table)
+    for result in results:
+        if result.message:
+            console.print(f"[bold]{result.display}[/bold]: {result.message}")
+        for warning in result.warnings:
+            console.print(f"[yellow]warning[/yellow] {result.display}: {warning}")
+        pending = [d for d in result.decisions if d.outcome is Outcome.PENDING_UNSAFE]
+        for decision in pending:
+            f = decision.finding
+            console.print(f"[magenta]unsafe, not applied[/magenta] {_display(result, decision.path)}:{f.start_line} "
+                          f"{f.concern} `{f.symbol}`: {decision.note} (use --unsafe to apply)")
+        kept = [d for d in result.decisions if d.outcome is Outcome.KEPT]
+        for decision in kept:
+            f = decision.finding
+            console.print(f"[cyan]kept[/cyan] {_display(result, decision.path)}:{f.start_line} {f.concern} "
+                          f"`{f.symbol}`: {decision.note}")
+
+
+def print_scan_table(console: Console, scans: Sequence[FileScan]) -> None:
+    table = Table(title="omnimix scan")
+    for column in ("file", "line", "concern", "symbol", "action", "safety", "replacement"):
+        table.add_column(column)
+    for scan in scans:
+        for finding in scan.findings:
+            table.add_row(scan.display, f"{finding.start_line}-{finding.end_line}", str(finding.concern),
+                          finding.symbol, str(finding.action), str(finding.safety), finding.replacement)
+    console.print(table)
+    by_concern: dict[str, int] = {}
+    for scan in scans:
+        for finding in scan.findings:
+            by_concern[str(finding.concern)] = by_concern.get(str(finding.concern), 0) + finding.line_count
+    files = sum(1 for scan in scans if scan.findings)
+    console.print(f"{sum(len(s.findings) for s in scans)} findings in {files} of {len(scans)} files; "
+                  + ", ".join(f"{k}: {v} lines" for k, v in sorted(by_concern.items())))
+    for scan in scans:
+        if scan.error:
+            console.print(f"[red]error[/red] {scan.error}")

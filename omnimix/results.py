@@ -1,0 +1,78 @@
+"""The closed set of frozen results the engine returns; it never raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from omnimix.findings import Finding
+from omnimix.loc import LineCount
+from omnimix.migration_state import Decision
+
+
+class Status(StrEnum):
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"  # nothing to do, with a reason
+    INPUT_ERROR = "input-error"  # the input was already broken (syntax, contract, usage)
+    INTERNAL_ERROR = "internal-error"  # omnimix broke something; never written
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """Findings of one file."""
+
+    path: Path
+    display: str
+    count: LineCount
+    findings: tuple[Finding, ...] = ()
+    status: Status = Status.UNCHANGED
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file of a migration: its text before and after (``after=None`` deletes it)."""
+
+    path: Path
+    display: str
+    before: str
+    after: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.after != self.before
+
+
+@dataclass(frozen=True)
+class ConcernDelta:
+    """Lines attributed to one concern (or to 'bases and imports') before and after."""
+
+    concern: str
+    before: LineCount
+    after: LineCount
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """The outcome of migrating one node."""
+
+    directory: Path
+    display: str
+    status: Status
+    contract: Path | None = None
+    node_class: str | None = None
+    message: str = ""
+    changes: tuple[FileChange, ...] = ()
+    scans: tuple[FileScan, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    concern_deltas: tuple[ConcernDelta, ...] = ()
+    mixins_applied: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    traceback: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def changed_files(self) -> tuple[FileChange, ...]:
+        return tuple(change for change in self.changes if change.changed)

@@ -1,0 +1,9 @@
+import pytest
+
+from codemods.apply_declared_mixins import ApplyDeclaredMixins
+from codemod_examples import assert_example
+
+
+@pytest.mark.parametrize("example", ApplyDeclaredMixins.examples, ids=lambda e: e.title)
+def test_examples(example, tmp_path):
+    assert_example(ApplyDeclaredMixins, example, tmp_path)
