@@ -440,7 +440,7 @@ def _accepted_config(cls: type) -> tuple[set[str], set[str]]:
         source = inspect.getsource(init)
     except (OSError, TypeError):
         source = ""
-    popped = set(re.findall(r"kwargs\.(?:pop|get)\(\s*[\"'](\w+)[\"']", source))
+    popped = set(re.findall(r"\w*kwargs\w*\.(?:pop|get)\(\s*[\"'](\w+)[\"']", source))
     return named, popped
 
 
