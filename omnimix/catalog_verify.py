@@ -452,6 +452,8 @@ def _names_defined_in_package(root: Path, names: list[str]) -> dict[str, list[st
     found: dict[str, list[str]] = {}
     for path in root.rglob("*.py"):
         text = path.read_text(encoding="utf-8", errors="replace")
+        if not any(name in text for name in names):
+            continue
         for match in pattern.finditer(text):
             name = match.group(1) or match.group(2)
             found.setdefault(name, []).append(str(path.relative_to(root.parent)))

@@ -15,6 +15,9 @@ class LineCount:
     def __add__(self, other: "LineCount") -> "LineCount":
         return LineCount(self.lines + other.lines, self.code_lines + other.code_lines)
 
+    def __sub__(self, other: "LineCount") -> "LineCount":
+        return LineCount(self.lines - other.lines, self.code_lines - other.code_lines)
+
 
 ZERO = LineCount(0, 0)
 
