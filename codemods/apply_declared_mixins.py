@@ -32,9 +32,9 @@ class ApplyDeclaredMixins(Codemod):
                 "class NodeStoreEffect(NodeEffect):\n    pass\n"
             ),
             after=(
-                "from omnibase_core.nodes import NodeEffect\n"
                 "from omnibase_core.mixins import MixinHealthCheck\n"
-                "from omnibase_core.mixins.mixin_metrics import MixinMetrics\n\n\n"
+                "from omnibase_core.mixins.mixin_metrics import MixinMetrics\n"
+                "from omnibase_core.nodes import NodeEffect\n\n\n"
                 "class NodeStoreEffect(NodeEffect, MixinMetrics, MixinHealthCheck):\n    pass\n"
             ),
         ),

@@ -225,8 +225,11 @@ def _describe(path: Path, data: Any, root: yaml.Node | None, error: ValidationEr
         line = _line_of(root, loc)
         where = f"{path}:{line}" if line else str(path)
         entry = _entry_name(data, loc)
-        field = ".".join(str(part) for part in (loc[2:] if entry else loc)) or "(document)"
-        subject = f"entry {entry!r}, field {field!r}" if entry else f"field {field!r}"
+        field = ".".join(str(part) for part in (loc[2:] if entry else loc))
+        if entry:
+            subject = f"entry {entry!r}, field {field!r}" if field else f"entry {entry!r}"
+        else:
+            subject = f"field {field!r}" if field else "document"
         lines.append(f"{where}: {subject}: {item['msg']}")
     return "\n".join(lines)
 

@@ -124,7 +124,8 @@ def _not_shipped(catalog: Catalog) -> list[str]:
     lines = [
         "## Not shipped",
         "",
-        "Documented by omnibase-core but not importable from it. A contract naming one is rejected with the alternative.",
+        "Documented by omnibase-core but not importable from it. "
+        "A contract naming one is rejected with the alternative.",
         "",
         "| Name | Why it is not offered | Use instead |",
         "| --- | --- | --- |",

@@ -18,9 +18,6 @@ from typing import Any
 
 from omnimix.catalog import NODE_BASE, Catalog, CatalogEntry, MethodSpec
 
-_CALLABLE_KINDS = (staticmethod, classmethod, property)
-
-
 @dataclass(frozen=True)
 class CatalogProblem:
     """One way the catalog disagrees with the installed library."""
@@ -245,8 +242,8 @@ class _Checker:
             self.add(entry.name, label, f"is_async is {is_async}, catalog says {spec.is_async}")
 
     def _check_config_keys(self, entry: CatalogEntry, obj: Any) -> None:
-        accepted = _accepted_config(obj) if inspect.isclass(obj) and entry.kind != "enum" else (set(), set())
-        named, popped = accepted
+        takes_config = inspect.isclass(obj) and entry.kind != "enum"
+        named, popped = _accepted_config(obj) if takes_config else (set(), set())
         listed = set(entry.config_keys)
         unknown = listed - named - popped
         if unknown:
@@ -280,57 +277,46 @@ class _Checker:
         composition = entry.composition
         assert composition is not None
         bases = self._node_bases()
-        types_of = {base.__name__: node_type for node_type, base in bases.items()}
-        inside = {name for name, base in ((b.__name__, b) for b in bases.values()) if mixin in base.__mro__}
+        inside = {base.__name__ for base in bases.values() if mixin in base.__mro__}
         if set(composition.already_in) != inside:
-            self.add(
-                entry.name,
-                "composition.already_in",
-                f"node bases that include it: {sorted(inside) or 'none'}, catalog says {composition.already_in}",
-            )
+            actual = sorted(inside) or "none"
+            self.add(entry.name, "composition.already_in", f"node bases that include it: {actual}")
         for node_type in composition.node_types:
             base = bases[node_type]
             if base.__name__ in inside:
                 self.add(entry.name, "composition.node_types", f"{node_type}: {base.__name__} already includes it")
                 continue
-            failure = self._compose(base, mixin, construct=not _is_abstract(mixin))
+            failure = self._probe((base, mixin), construct=not _is_abstract(mixin))
             if failure:
-                self.add(entry.name, "composition.node_types", f"{node_type}: ({base.__name__}, {entry.name}) {failure}")
+                pair = f"({base.__name__}, {entry.name})"
+                self.add(entry.name, "composition.node_types", f"{node_type}: {pair} {failure}")
                 continue
             breaks = self._mixin_first_breaks(base, mixin)
             if bool(breaks) != composition.must_follow_node_base:
-                detail = f"putting it before {base.__name__} {breaks}" if breaks else f"it also works before {base.__name__}"
+                detail = f"before {base.__name__} it {breaks}" if breaks else f"it also works before {base.__name__}"
                 self.add(entry.name, "composition.must_follow_node_base", f"{node_type}: {detail}")
         for other in composition.incompatible_with:
             if other == NODE_BASE:
-                for node_type, base in bases.items():
-                    if base.__name__ not in inside and not self._compose(base, mixin, construct=True):
-                        self.add(
-                            entry.name,
-                            "composition.incompatible_with",
-                            f"node_base: ({base.__name__}, {entry.name}) builds and constructs",
-                        )
-                continue
-            self._check_pair_incompatible(entry, mixin, other, bases, types_of)
+                outside = [base for base in bases.values() if base.__name__ not in inside]
+                self._expect_failures(entry, other, [(base, mixin) for base in outside])
+            else:
+                self._check_pair_incompatible(entry, mixin, other)
 
-    def _check_pair_incompatible(
-        self, entry: CatalogEntry, mixin: type, other_name: str, bases: dict[str, type], types_of: dict[str, str]
-    ) -> None:
+    def _check_pair_incompatible(self, entry: CatalogEntry, mixin: type, other_name: str) -> None:
         other_entry = self.catalog.get(other_name)
-        assert other_entry is not None  # the Catalog model rejects unknown names
+        assert other_entry is not None and entry.composition is not None  # the Catalog model checks names
         other = resolve(other_entry.module, other_entry.name)
         other_types = other_entry.composition.node_types if other_entry.composition else []
-        shared = [t for t in (entry.composition.node_types if entry.composition else []) if t in other_types]
-        for node_type in shared:
-            for order in ((mixin, other), (other, mixin)):
-                if not self._build_and_construct((bases[node_type], *order), self._node_container()):
-                    names = ", ".join(cls.__name__ for cls in (bases[node_type], *order))
-                    self.add(entry.name, "composition.incompatible_with", f"{other_name}: ({names}) builds and constructs")
-        if not shared:
-            for order in ((mixin, other), (other, mixin)):
-                if not self._build_and_construct(order, None):
-                    names = ", ".join(cls.__name__ for cls in order)
-                    self.add(entry.name, "composition.incompatible_with", f"{other_name}: ({names}) builds and constructs")
+        shared = [self._node_bases()[t] for t in entry.composition.node_types if t in other_types]
+        prefixes: list[tuple[type, ...]] = [(base,) for base in shared] or [()]
+        orders = ((mixin, other), (other, mixin))
+        self._expect_failures(entry, other_name, [(*prefix, *order) for prefix in prefixes for order in orders])
+
+    def _expect_failures(self, entry: CatalogEntry, other: str, compositions: list[tuple[type, ...]]) -> None:
+        for bases in compositions:
+            if not self._probe(bases):
+                names = ", ".join(cls.__name__ for cls in bases)
+                self.add(entry.name, "composition.incompatible_with", f"{other}: ({names}) builds and constructs")
 
     def _check_node_base_composition(self, entry: CatalogEntry, base: type) -> None:
         composition = entry.composition
@@ -338,31 +324,27 @@ class _Checker:
         expected = [t for t in ("effect", "compute", "reducer", "orchestrator") if base.__name__ == f"Node{t.title()}"]
         if composition.node_types != expected:
             self.add(entry.name, "composition.node_types", f"a node base lists its own node type only: {expected}")
-        core = resolve("omnibase_core.infrastructure.node_core_base", "NodeCoreBase")
-        if not issubclass(base, core):
+        if not issubclass(base, self._node_core_base()):
             self.add(entry.name, "kind", "is not a NodeCoreBase subclass")
-        failure = self._build_and_construct((base,), self._node_container())
+        failure = self._probe((base,))
         if failure:
             self.add(entry.name, "composition", f"{base.__name__}(ModelONEXContainer()) {failure}")
 
-    def _compose(self, base: type, mixin: type, construct: bool) -> str:
-        return self._build_and_construct((base, mixin), self._node_container() if construct else None, construct)
-
     def _mixin_first_breaks(self, base: type, mixin: type) -> str:
-        failure = self._build_and_construct((mixin, base), self._node_container(), not _is_abstract(mixin))
+        """What goes wrong with the mixin listed before the node base: a failure or shadowed node methods."""
+        failure = self._probe((mixin, base), construct=not _is_abstract(mixin))
         if failure:
             return failure
         probe = type("Probe", (mixin, base), {})
-        shadowed = sorted(
-            name
-            for name in dir(base)
-            if not name.startswith("_") and inspect.getattr_static(probe, name) is not inspect.getattr_static(base, name)
-        )
+        public = [name for name in dir(base) if not name.startswith("_")]
+        shadowed = sorted(n for n in public if inspect.getattr_static(probe, n) is not inspect.getattr_static(base, n))
         return f"shadows {', '.join(shadowed)}" if shadowed else ""
 
-    @staticmethod
-    def _build_and_construct(bases: tuple[type, ...], container: Any, construct: bool = True) -> str:
-        """Empty string when the class builds (and constructs), else what failed."""
+    def _probe(self, bases: tuple[type, ...], construct: bool = True) -> str:
+        """Empty when `type("Probe", bases, {})` builds and constructs, else what failed.
+
+        Node classes are constructed with a real ModelONEXContainer, anything else with no arguments.
+        """
         try:
             probe = type("Probe", bases, {})
         except Exception as error:  # noqa: BLE001 - the failure is the finding
@@ -370,12 +352,18 @@ class _Checker:
         if not construct:
             return ""
         try:
-            probe() if container is None else probe(container)
+            if issubclass(probe, self._node_core_base()):
+                probe(self._node_container())
+            else:
+                probe()
         except BaseException as error:  # noqa: BLE001 - includes SystemExit from fail-fast mixins
             if isinstance(error, KeyboardInterrupt):
                 raise
             return f"fails to construct: {type(error).__name__}: {error}"
         return ""
+
+    def _node_core_base(self) -> type:
+        return resolve("omnibase_core.infrastructure.node_core_base", "NodeCoreBase")
 
     def _node_bases(self) -> dict[str, type]:
         if self._bases is None:
@@ -412,11 +400,11 @@ def _kind_of(obj: Any, entry: CatalogEntry) -> str:
         return type(obj).__name__
     if issubclass(obj, enum.Enum):
         return "enum"
-    if obj.__name__.startswith("Node") and obj.__module__.startswith("omnibase_core.nodes."):
+    if issubclass(obj, resolve("omnibase_core.infrastructure.node_core_base", "NodeCoreBase")):
         return "node_base"
-    if entry.kind in ("mixin", "model"):
-        return entry.kind  # both are plain classes; the name alone cannot tell them apart
-    return "class"
+    if obj.__name__.startswith("Mixin") or obj.__name__ in exported_mixin_names():
+        return "mixin"
+    return "model"
 
 
 def _is_abstract(cls: type) -> bool:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import ast
 import traceback
+from dataclasses import replace
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import libcst as cst
+import libcst.helpers
+from libcst.codemod import Codemod as Codemod_
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.metadata import MetadataWrapper
 
 from codemods.base import Codemod
 from codemods.registry import all_codemods
@@ -222,10 +226,72 @@ def _apply_imports(state: MigrationState) -> None:
     module = state.module
     scratch = state.codemod_context.scratch
     if scratch.get(AddImportsVisitor.CONTEXT_KEY):
-        module = AddImportsVisitor(state.codemod_context).transform_module(module)
+        existing = {module.code_for_node(statement) for statement in module.body}
+        module = _group_with_library_imports(
+            _without_copy(AddImportsVisitor(state.codemod_context), module), existing)
     if scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
-        module = RemoveImportsVisitor(state.codemod_context).transform_module(module)
+        module = _without_copy(RemoveImportsVisitor(state.codemod_context), module)
     state.module = module
+
+
+def _group_with_library_imports(module: cst.Module, existing: set[str]) -> cst.Module:
+    """Move added ``omnibase_core`` imports next to the module's own omnibase_core imports."""
+    body = list(module.body)
+    is_new = [module.code_for_node(s) not in existing for s in body]
+    added = [s for s, new in zip(body, is_new) if new and _imports_from(s, "omnibase_core")]
+    anchors = [i for i, (s, new) in enumerate(zip(body, is_new)) if not new and _imports_from(s, "omnibase_core")]
+    if not added or not anchors:
+        return module
+    rest = [s for s in body if not any(s is a for a in added)]
+    group = [i for i, s in enumerate(rest) if _imports_from(s, "omnibase_core")]
+    names = [_module_of(rest[i]) for i in group]
+    for statement in sorted(added, key=_module_of, reverse=True):
+        statement = statement.with_changes(leading_lines=())
+        name = _module_of(statement)
+        if names == sorted(names):  # a sorted block (isort/ruff style): keep it sorted
+            position = next((i for i, n in zip(group, names) if n > name), group[-1] + 1)
+        else:
+            position = group[-1] + 1
+        if position == group[0] and rest[position].leading_lines:
+            statement = statement.with_changes(leading_lines=rest[position].leading_lines)
+            rest[position] = rest[position].with_changes(leading_lines=())
+        rest.insert(position, statement)
+        group = [i for i, s in enumerate(rest) if _imports_from(s, "omnibase_core")]
+        names = [_module_of(rest[i]) for i in group]
+    return module.with_changes(body=rest)
+
+
+def _module_of(statement: cst.CSTNode) -> str:
+    small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
+    if isinstance(small, cst.ImportFrom) and small.module is not None:
+        return cst.helpers.get_full_name_for_node(small.module) or ""
+    if isinstance(small, cst.Import):
+        return cst.helpers.get_full_name_for_node(small.names[0].name) or ""
+    return ""
+
+
+def _imports_from(statement: cst.CSTNode, package: str) -> bool:
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
+            name = cst.helpers.get_full_name_for_node(small.module) or ""
+            if name == package or name.startswith(package + "."):
+                return True
+        if isinstance(small, cst.Import):
+            for alias in small.names:
+                name = cst.helpers.get_full_name_for_node(alias.name) or ""
+                if name == package or name.startswith(package + "."):
+                    return True
+    return False
+
+
+def _without_copy(codemod: Codemod_, module: cst.Module) -> cst.Module:
+    """``Codemod.transform_module`` minus its deep copy of the tree (the costliest step on big files)."""
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    with codemod.resolve(wrapper):
+        codemod.context = replace(codemod.context, wrapper=wrapper)
+        return codemod.transform_module_impl(wrapper.module)
 
 
 def _broken_outputs(changes: list[FileChange]) -> list[str]:
