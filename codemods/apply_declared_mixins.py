@@ -66,9 +66,7 @@ class ApplyDeclaredMixins(Codemod):
                 continue  # unknown names are rejected before any codemod runs
             composition = entry.composition
             if composition is not None:
-                if "node_base" in composition.incompatible_with or (
-                    composition.node_types and node_type not in composition.node_types
-                ):
+                if "node_base" in composition.incompatible_with or node_type not in composition.node_types:
                     state.refuse(
                         f"{mixin.name} cannot be combined with {state.node_base} in omnibase-core "
                         f"{catalog.omnibase_core_version}: {composition.reason}"

@@ -409,11 +409,12 @@ class _ClassMetrics:
         return None
 
     def _numeric_samples(self, record: _Attr) -> bool:
-        """Appends of durations, timestamps or other numbers (not of domain objects)."""
+        """Appends of measured durations or timestamps (not of domain objects, not of inputs recorded as-is)."""
         appended = [call for _m, name, call in record.mutations if name in ("append", "appendleft") and call]
         if not appended:
             return False
-        if _numeric_annotation(record.annotation):
+        private = record.name.startswith("_")
+        if private and _numeric_annotation(record.annotation):
             return True
         for method, _name, call in record.mutations:
             if call is None or not call.args:
@@ -424,16 +425,19 @@ class _ClassMetrics:
             if _is_clock_expression(arg, timers):
                 return True
             names = _refs(arg).names
-            if function and any(_numeric_annotation(function.params.get(n, "")) for n in names):
+            if private and function and method.startswith("_") and any(
+                _numeric_annotation(function.params.get(n, "")) for n in names
+            ):
                 return True
         return False
 
     def _classify(self) -> None:
+        self.vetoed: set[str] = set()
         for record in self.attrs.values():
             kind = self._seed_kind(record)
             if kind:
                 self.kinds[record.name] = kind
-        for _ in range(4):
+        for _ in range(5):
             self._veto()
             before = (dict(self.kinds), set(self.updaters), set(self.accessors), set(self.helpers))
             self._classify_methods()
@@ -447,6 +451,7 @@ class _ClassMetrics:
         for name in list(self.kinds):
             if name in domain or self._steers_behaviour(name):
                 del self.kinds[name]
+                self.vetoed.add(name)
 
     def _steers_behaviour(self, attr: str) -> bool:
         for function in self.functions.values():
@@ -475,17 +480,18 @@ class _ClassMetrics:
         return False
 
     def _classify_methods(self) -> None:
+        updaters, accessors, helpers = set(), set(), set()
         for function in self.functions.values():
             name = function.name
             if name in _LIFECYCLE:
                 continue
             if self._is_updater(function):
-                self.updaters.add(name)
-                self.accessors.discard(name)
+                updaters.add(name)
             elif self._is_accessor(function):
-                self.accessors.add(name)
+                accessors.add(name)
             elif self._is_helper(function):
-                self.helpers.add(name)
+                helpers.add(name)
+        self.updaters, self.accessors, self.helpers = updaters, accessors, helpers
 
     def metric_methods(self) -> set[str]:
         return self.updaters | self.accessors | self.helpers
@@ -494,7 +500,8 @@ class _ClassMetrics:
         """State touched only by metric methods (locks, caches, peaks) is metric state too."""
         metric_methods = self.metric_methods()
         for record in self.attrs.values():
-            if record.name in self.kinds or _OTHER_CONCERN_ATTR.search(record.name) or record.name in self.functions:
+            if (record.name in self.kinds or record.name in self.vetoed or record.name in self.functions
+                    or _OTHER_CONCERN_ATTR.search(record.name)):
                 continue
             users = record.methods - _INIT_METHODS
             value = record.first_value
@@ -524,16 +531,120 @@ class _ClassMetrics:
                         return False
         return used
 
+    # -- methods ------------------------------------------------------------------------
+    def _allowed(self, method: str) -> set[str]:
+        """Metric state plus attributes used only by ``method`` and known metric methods (caches, peaks)."""
+        users = self.metric_methods() | {method}
+        allowed = set(self.kinds)
+        for record in self.attrs.values():
+            if record.name in self.vetoed or record.name in self.functions or _OTHER_CONCERN_ATTR.search(record.name):
+                continue
+            used = record.methods - _INIT_METHODS
+            if used and used <= users and record.init_statements:
+                allowed.add(record.name)
+        return allowed
+
+    def _is_updater(self, function: _Function) -> bool:
+        statements = [s for s in function.statements if not _is_docstring(s)]
+        if not statements:
+            return False
+        allowed = self._allowed(function.name)
+        local_names = self.metric_locals(function, allowed)
+        if not all(self.is_metric_statement(function, s, local_names, allowed, require_touch=False)
+                   or _is_logging(s) for s in statements):
+            return False
+        return any(self.writes_metrics(function, small, set(self.kinds))
+                   for statement in _walk(statements) for small in _small(statement))
+
+    def _is_accessor(self, function: _Function) -> bool:
+        statements = [s for s in function.statements if not _is_docstring(s)]
+        if not statements or _health_shaped(function):
+            return False
+        allowed = self._allowed(function.name)
+        metric_methods = self.metric_methods()
+        refs = _refs(function.node.body)
+        if any(_self_attr(call.func) not in metric_methods for call in refs.awaited):
+            return False
+        for statement in _walk(statements):
+            for small in _small(statement):
+                for target in _assign_targets(small):
+                    owner = _self_attr(_root(target))
+                    if owner is not None and owner not in allowed:
+                        return False
+        reading = set(self.kinds) | (metric_methods - self.updaters)
+        if not (refs.attrs | refs.self_calls) & reading:
+            return False
+        local_names = self._derived_locals(function, allowed)
+        touching = 0
+        for statement in statements:
+            inner = _refs(statement)
+            if inner.attrs & allowed or inner.names & local_names or inner.self_calls & metric_methods:
+                touching += 1
+        return 2 * touching >= len(statements)
+
+    def _derived_locals(self, function: _Function, allowed: set[str]) -> set[str]:
+        """Locals computed from metric state (the pieces of a snapshot)."""
+        derived: set[str] = set()
+        metric_methods = self.metric_methods()
+        for _ in range(3):
+            for statement in _walk(function.statements):
+                for small in _small(statement):
+                    value = _small_value(small)
+                    if value is None:
+                        continue
+                    refs = _refs(value)
+                    if refs.attrs & allowed or refs.names & derived or refs.self_calls & metric_methods:
+                        for target in _assign_targets(small):
+                            root = _root(target)
+                            if isinstance(root, cst.Name):
+                                derived.add(root.value)
+        return derived
+
+    def _is_helper(self, function: _Function) -> bool:
+        """A pure function called only from metric methods or metric statements (percentiles, durations)."""
+        refs = _refs(function.node.body)
+        if refs.awaited:
+            return False
+        for statement in _walk(function.statements):
+            for small in _small(statement):
+                for target in _assign_targets(small):
+                    if _self_attr(_root(target)) is not None:
+                        return False
+        sites = self._call_sites(function.name)
+        if not sites:
+            return False
+        metric_methods = self.metric_methods()
+        for caller, statement in sites:
+            if caller.name in metric_methods:
+                continue
+            if id(statement) not in self.statement_metric_ids(caller):
+                return False
+        return True
+
+    def _call_sites(self, method: str) -> list[tuple[_Function, cst.CSTNode]]:
+        sites = []
+        for function in self.functions.values():
+            if function.name == method:
+                continue
+            for statement in _walk(function.statements):
+                parts: list[cst.CSTNode] = _small(statement) and [statement] or _header(statement)
+                for part in parts:
+                    if method in _refs(part).self_calls:
+                        sites.append((function, statement))
+        return sites
+
     # -- statements -----------------------------------------------------------------------
-    def writes_metrics(self, function: _Function, small: cst.BaseSmallStatement) -> bool:
+    def writes_metrics(self, function: _Function, small: cst.BaseSmallStatement,
+                       state: set[str] | None = None) -> bool:
         """The small statement changes metric state (directly, through an alias, or by a recording call)."""
+        state = set(self.kinds) if state is None else state
         for target in _assign_targets(small):
             owner = _self_attr(target) or self._owner(function, target)
-            if owner in self.kinds:
+            if owner in state:
                 return True
-            if isinstance(target, cst.Name) and function.aliases.get(target.value) in self.kinds:
+            if isinstance(target, cst.Name) and function.aliases.get(target.value) in state:
                 return True
-        if isinstance(small, cst.Del) and self._owner(function, small.target) in self.kinds:
+        if isinstance(small, cst.Del) and self._owner(function, small.target) in state:
             return True
         value = small.value if isinstance(small, cst.Expr) else None
         if isinstance(value, cst.Await):
@@ -542,52 +653,213 @@ class _ClassMetrics:
             method = _self_attr(value.func)
             if method is not None:
                 return method in self.updaters
-            if isinstance(value.func, cst.Attribute) and self._owner(function, value.func.value) in self.kinds:
+            if isinstance(value.func, cst.Attribute) and self._owner(function, value.func.value) in state:
                 return True
         return False
 
-    def is_metric_statement(self, function: _Function, statement: cst.BaseStatement,
-                            metric_locals: set[str] | None = None) -> bool:
+    def is_metric_statement(self, function: _Function, statement: cst.BaseStatement, metric_locals: set[str],
+                            state: set[str] | None = None, *, require_touch: bool = True) -> bool:
         """True when every part of ``statement`` is metric bookkeeping (mixin calls count as done ones)."""
-        metric_locals = metric_locals if metric_locals is not None else set()
+        state = set(self.kinds) if state is None else state
         if isinstance(statement, cst.SimpleStatementLine):
-            return all(self._metric_small(function, s, metric_locals) for s in statement.body)
+            if not all(self._metric_small(function, s, metric_locals, state) for s in statement.body):
+                return False
+            return not require_touch or self._touches(function, statement, metric_locals, state)
         if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
             return False
         blocks = _blocks(statement)
         if not blocks:
             return False
-        inner = [s for block in blocks for s in block]
-        header_refs = _refs(*_header(statement))
-        if header_refs.awaited and isinstance(statement, (cst.If, cst.While)):
+        header = _refs(*_header(statement))
+        if header.awaited and not isinstance(statement, cst.With):
             return False
-        return all(self.is_metric_statement(function, s, metric_locals) for s in inner) and any(
-            self._touches_metrics(function, s, metric_locals) for s in inner
-        )
+        if isinstance(statement, cst.With) and not all(_self_attr(i.item) in state for i in statement.items):
+            return False
+        inner = [s for block in blocks for s in block]
+        if not all(self.is_metric_statement(function, s, metric_locals, state, require_touch=False)
+                   or _is_logging(s) for s in inner):
+            return False
+        return not require_touch or any(self._touches(function, s, metric_locals, state) for s in inner)
 
-    def _touches_metrics(self, function: _Function, statement: cst.BaseStatement, metric_locals: set[str]) -> bool:
+    def _touches(self, function: _Function, statement: cst.BaseStatement, metric_locals: set[str],
+                 state: set[str]) -> bool:
         for inner in _walk([statement]):
             for small in _small(inner):
-                if self.writes_metrics(function, small) or _refs(small).mixin_calls:
+                if self.writes_metrics(function, small, state) or _refs(small).mixin_calls:
                     return True
         return False
 
-    def _metric_small(self, function: _Function, small: cst.BaseSmallStatement, metric_locals: set[str]) -> bool:
-        if self.writes_metrics(function, small):
+    def _metric_small(self, function: _Function, small: cst.BaseSmallStatement, metric_locals: set[str],
+                      state: set[str]) -> bool:
+        if self.writes_metrics(function, small, state):
             return True
         if isinstance(small, cst.Pass):
             return True
         refs = _refs(small)
-        if refs.mixin_calls and isinstance(small, cst.Expr):
+        if refs.awaited and not all(_self_attr(c.func) in self.updaters for c in refs.awaited):
+            return False
+        if isinstance(small, cst.Expr) and refs.mixin_calls:
             return True
+        if isinstance(small, cst.Return):
+            return small.value is None
         targets = _assign_targets(small)
         if targets and all(isinstance(t, cst.Name) for t in targets):
             names = {t.value for t in targets if isinstance(t, cst.Name)}
-            if names & metric_locals:
+            if names <= metric_locals:
                 return True
-            if all(function.aliases.get(n) in self.kinds for n in names):
+            if all(function.aliases.get(n) in state for n in names):
                 return True
         return False
+
+    def metric_locals(self, function: _Function, state: set[str] | None = None) -> set[str]:
+        """Locals that exist only for metrics: timers, outcome flags, computed durations.
+
+        A local qualifies when every read of it is in a metric statement, in the assignment of
+        another such local, or in a logging call, and at least one read is not a logging call.
+        """
+        state = set(self.kinds) if state is None else state
+        assigned: dict[str, list[cst.SimpleStatementLine]] = {}
+        reads: dict[str, list[cst.CSTNode]] = {}
+        for statement in _walk(function.statements):
+            for small in _small(statement):
+                targets = _assign_targets(small)
+                if (len(targets) == 1 and isinstance(targets[0], cst.Name) and len(statement.body) == 1
+                        and not _refs(_small_value(small)).awaited and not isinstance(small, cst.AugAssign)):
+                    assigned.setdefault(targets[0].value, []).append(statement)
+                for name in _refs(_small_value(small) if targets else small).names:
+                    reads.setdefault(name, []).append(statement)
+                for target in targets:
+                    if not isinstance(target, cst.Name):
+                        for name in _refs(target).names:
+                            reads.setdefault(name, []).append(statement)
+            for name in _refs(*_header(statement)).names:
+                reads.setdefault(name, []).append(statement)
+        chosen: set[str] = set()
+        for _ in range(6):
+            metric_ids = {id(s) for s in self._metric_statements(function, chosen, state)}
+            assigning = {id(s) for name in chosen for s in assigned.get(name, [])}
+            grew = False
+            for name in assigned:
+                if name in chosen or name in function.params or name not in reads:
+                    continue
+                sites = reads[name]
+                if all(id(site) in metric_ids or id(site) in assigning or _is_logging(site) for site in sites) and any(
+                    id(site) in metric_ids or id(site) in assigning for site in sites
+                ):
+                    chosen.add(name)
+                    grew = True
+            if not grew:
+                break
+        return chosen
+
+    def _metric_statements(self, function: _Function, metric_locals: set[str], state: set[str]) -> list[cst.CSTNode]:
+        found = []
+        for statement in _walk(function.statements):
+            if self.is_metric_statement(function, statement, metric_locals, state, require_touch=True):
+                found.append(statement)
+        return found
+
+    def statement_metric_ids(self, function: _Function) -> set[int]:
+        """Ids of the statements of a non-metric method that are metric bookkeeping."""
+        key = (function.name, len(self.kinds), len(self.updaters))
+        cache = self.__dict__.setdefault("_statement_cache", {})
+        if key not in cache:
+            local_names = self.metric_locals(function)
+            ids: set[int] = set()
+            for statement in _walk(function.statements):
+                if self.is_metric_statement(function, statement, local_names, require_touch=True):
+                    ids.update(id(inner) for inner in _walk([statement]))
+            cache[key] = ids
+        return cache[key]
+
+    def metric_runs(self, function: _Function) -> list[list[cst.CSTNode]]:
+        """Runs of consecutive metric statements of a method (a ``finally:`` block counts as one)."""
+        local_names = self.metric_locals(function)
+        runs: list[list[cst.CSTNode]] = []
+
+        def is_metric(statement: cst.BaseStatement) -> bool:
+            return not _is_docstring(statement) and self.is_metric_statement(
+                function, statement, local_names, require_touch=True)
+
+        def visit(statements: list[cst.BaseStatement]) -> None:
+            run: list[cst.CSTNode] = []
+            for statement in statements:
+                if is_metric(statement):
+                    if run and _after_blank_line(statement):
+                        runs.append(run)
+                        run = []
+                    run.append(statement)
+                    continue
+                if run:
+                    runs.append(run)
+                    run = []
+                if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                    continue
+                if isinstance(statement, (cst.Try, cst.TryStar)) and statement.finalbody is not None:
+                    visit(_body_statements(statement.body))
+                    for handler in statement.handlers:
+                        visit(_body_statements(handler.body))
+                    if statement.orelse is not None:
+                        visit(_body_statements(statement.orelse.body))
+                    final = _body_statements(statement.finalbody.body)
+                    if final and all(self.is_metric_statement(function, s, local_names, require_touch=False)
+                                     or _is_logging(s) for s in final) and any(
+                            self._touches(function, s, local_names, set(self.kinds)) for s in final):
+                        runs.append([statement.finalbody])
+                    else:
+                        visit(final)
+                    continue
+                for block in _blocks(statement):
+                    visit(block)
+            if run:
+                runs.append(run)
+
+        visit(function.statements)
+        return runs
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    small = _small(statement)
+    return len(small) == 1 and isinstance(small[0], cst.Expr) and isinstance(
+        small[0].value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+_LOG_METHODS = re.compile(r"^(debug|info|warning|warn|error|exception|critical|log|log_\w+)$")
+
+
+def _is_logging(statement: cst.CSTNode) -> bool:
+    small = _small(statement) if isinstance(statement, cst.BaseStatement) else []
+    if len(small) != 1 or not isinstance(small[0], cst.Expr):
+        return False
+    value = small[0].value
+    if isinstance(value, cst.Await):
+        value = value.expression
+    return isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and bool(
+        _LOG_METHODS.match(value.func.attr.value))
+
+
+def _after_blank_line(statement: cst.BaseStatement) -> bool:
+    lines = getattr(statement, "leading_lines", ())
+    return any(line.comment is None for line in lines)
+
+
+def _health_shaped(function: _Function) -> bool:
+    """Returns a health verdict: a dict with a ``status`` key or a ``(Status.X, message, details)`` tuple."""
+    for statement in _walk(function.statements):
+        for small in _small(statement):
+            if not isinstance(small, cst.Return) or small.value is None:
+                continue
+            value = small.value
+            if isinstance(value, cst.Dict):
+                for element in value.elements:
+                    if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) \
+                            and element.key.evaluated_value in ("status", "healthy"):
+                        return True
+            if isinstance(value, cst.Tuple) and value.elements:
+                first = value.elements[0].value
+                if isinstance(first, cst.Attribute) and "status" in cst.Module([]).code_for_node(first).lower():
+                    return True
+    return False
 
 
 def _root_parent(target: cst.BaseExpression) -> cst.BaseExpression:
@@ -684,3 +956,477 @@ def _domain_attributes(info: _ClassMetrics) -> set[str]:
     for entry in ("process",):
         sinks |= returns.get(entry, set())
     return sinks
+
+
+# --------------------------------------------------------------------------------------------
+# Metric model classes, shapes and helpers of a file
+# --------------------------------------------------------------------------------------------
+_NOT_MODEL_BASES = re.compile(r"(Enum|Error|Exception|TypedDict|NamedTuple|Protocol|ABC)$")
+
+
+def _class_fields(node: cst.ClassDef) -> tuple[set[str], set[str]]:
+    """Numeric fields and container fields declared by a class (class body or ``__init__``)."""
+    numeric: set[str] = set()
+    containers: set[str] = set()
+    for statement in _body_statements(node.body):
+        for small in _small(statement):
+            if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                value = small.value
+                if _is_number(value):
+                    numeric.add(small.target.value)
+                elif isinstance(value, cst.Call) and _call_name(value) == "field":
+                    for arg in value.args:
+                        if arg.keyword and arg.keyword.value == "default" and _is_number(arg.value):
+                            numeric.add(small.target.value)
+                        if arg.keyword and arg.keyword.value == "default_factory":
+                            containers.add(small.target.value)
+    for method in _methods(node):
+        if method.name.value not in ("__init__", "__post_init__"):
+            continue
+        for statement in _walk(_body_statements(method.body)):
+            for small in _small(statement):
+                for target in _assign_targets(small):
+                    attr = _self_attr(target)
+                    if attr and _is_number(_small_value(small)):
+                        numeric.add(attr)
+    return numeric, containers
+
+
+def _is_frozen(node: cst.ClassDef) -> bool:
+    for decorator in node.decorators:
+        value = decorator.decorator
+        if isinstance(value, cst.Call):
+            for arg in value.args:
+                if arg.keyword and arg.keyword.value == "frozen" and isinstance(arg.value, cst.Name) \
+                        and arg.value.value == "True":
+                    return True
+    return False
+
+
+def _is_metrics_model(node: cst.ClassDef, module: cst.Module) -> bool:
+    """A class of running counters and timings with recording methods and computed rates or averages."""
+    from omnimix.nodes import base_names
+
+    if any(_NOT_MODEL_BASES.search(base) for base in base_names(node)) or _is_frozen(node):
+        return False
+    if _is_breaker_class(node):
+        return False
+    numeric, containers = _class_fields(node)
+    if len(numeric) < 2:
+        return False
+    internal: set[str] = set()
+    divides = False
+    for method in _methods(node):
+        for statement in _walk(_body_statements(method.body)):
+            for small in _small(statement):
+                if isinstance(small, cst.AugAssign):
+                    attr = _self_attr(small.target)
+                    if attr in numeric:
+                        internal.add(attr)
+        for operation in _find(method, cst.BinaryOperation):
+            if isinstance(operation.operator, cst.Divide) and _refs(operation).attrs & (numeric | containers):
+                divides = True
+    if internal and (divides or len(internal) >= 2):
+        return True
+    external = {target.attr.value for target in _aug_targets(module)
+                if isinstance(target, cst.Attribute) and _self_attr(target) is None and target.attr.value in numeric}
+    return len(external) >= 2 and divides
+
+
+def _find(node: cst.CSTNode, kind: type) -> list:
+    found: list = []
+
+    class _Finder(cst.CSTVisitor):
+        def on_visit(self, inner: cst.CSTNode) -> bool:
+            if isinstance(inner, kind):
+                found.append(inner)
+            return True
+
+    node.visit(_Finder())
+    return found
+
+
+def _aug_targets(module: cst.Module) -> list[cst.BaseExpression]:
+    return [node.target for node in _find(module, cst.AugAssign)]
+
+
+def _is_breaker_class(node: cst.ClassDef) -> bool:
+    """A circuit breaker keeps its own call statistics; they belong to the breaker concern."""
+    code = cst.Module([]).code_for_node(node)
+    return bool(_BREAKER_STATES.search(code)) and "open" in code.lower()
+
+
+@dataclass
+class _Span:
+    """One finding in the making: lines, symbol, and what metric state it holds."""
+
+    start: int
+    end: int
+    symbol: str | None
+    what: str  # init | statement | method | class | helper
+    attrs: set[str] = field(default_factory=set)
+    info: _ClassMetrics | None = None
+    method_kind: str = ""
+
+
+class _FileMetrics:
+    """Every hand-kept metric of one file, with per-class facts the migration reuses."""
+
+    def __init__(self, ctx: FileContext, sibling_models: set[str] | None = None) -> None:
+        self.ctx = ctx
+        module = ctx.module
+        self.module = module
+        top = list(module.body)
+        self.class_nodes = {s.name.value: s for s in top if isinstance(s, cst.ClassDef)}
+        self.function_nodes = {s.name.value: s for s in top if isinstance(s, cst.FunctionDef)}
+        self.model_classes = {name for name, node in self.class_nodes.items() if _is_metrics_model(node, module)}
+        models = self.model_classes | (sibling_models or set())
+        self.classes: dict[str, _ClassMetrics] = {}
+        for name, node in self.class_nodes.items():
+            if name in self.model_classes or _is_breaker_class(node) or not _methods(node):
+                continue
+            self.classes[name] = _ClassMetrics(node, models)
+
+    # -- shapes and module helpers ---------------------------------------------------------
+    def shapes(self, used_names: set[str]) -> set[str]:
+        """Classes of this file that only describe metrics (a TypedDict of counters, a snapshot type)."""
+        found = set()
+        for name, node in self.class_nodes.items():
+            if name in self.model_classes or name in self.classes and _methods(node):
+                continue
+            if name in used_names:
+                found.add(name)
+        return found
+
+    def shape_uses(self) -> set[str]:
+        """Names used as the type of metric state or built/returned by metric accessors."""
+        used: set[str] = set()
+        for info in self.classes.values():
+            for attr in info.kinds:
+                record = info.attrs[attr]
+                used |= set(re.findall(r"\b[A-Z]\w*", record.annotation))
+            for method in info.accessors:
+                node = info.functions[method].node
+                if node.returns is not None:
+                    used |= set(re.findall(r"\b[A-Z]\w*", _annotation_text(node.returns)))
+                used |= {_call_name(call) for call in _find(node, cst.Call)}
+        return used
+
+    def module_helpers(self) -> set[str]:
+        """Module functions called only from metric methods or metric statements of this file."""
+        helpers: set[str] = set()
+        for name, node in self.function_nodes.items():
+            if _refs(node.body).awaited:
+                continue
+            sites = 0
+            ok = True
+            for info in self.classes.values():
+                metric_methods = info.metric_methods()
+                for function in info.functions.values():
+                    for statement in _walk(function.statements):
+                        parts: list[cst.CSTNode] = [statement] if _small(statement) else list(_header(statement))
+                        if not any(name in _refs(part).names for part in parts):
+                            continue
+                        sites += 1
+                        if function.name not in metric_methods and id(statement) not in info.statement_metric_ids(
+                                function):
+                            ok = False
+            for other in self.function_nodes.values():
+                if other is not node and name in _refs(other.body).names:
+                    ok = False
+            if sites and ok:
+                helpers.add(name)
+        return helpers
+
+    # -- spans ----------------------------------------------------------------------------
+    def spans(self, used_shapes: set[str]) -> list[_Span]:
+        ctx = self.ctx
+        spans: list[_Span] = []
+        for name in sorted(self.model_classes | self.shapes(used_shapes)):
+            symbol = ctx.symbols.of(self.class_nodes[name])
+            if symbol is not None:
+                spans.append(_Span(symbol.start_line, symbol.end_line, symbol.name, "class"))
+        for name in sorted(self.module_helpers()):
+            symbol = ctx.symbols.of(self.function_nodes[name])
+            if symbol is not None:
+                spans.append(_Span(symbol.start_line, symbol.end_line, symbol.name, "helper"))
+        for info in self.classes.values():
+            if not info.kinds:
+                continue
+            for function in info.functions.values():
+                symbol = ctx.symbols.of(function.node)
+                if symbol is None:
+                    continue
+                if function.name in info.metric_methods():
+                    kind = ("updater" if function.name in info.updaters
+                            else "accessor" if function.name in info.accessors else "helper")
+                    refs = _refs(function.node.body)
+                    spans.append(_Span(symbol.start_line, symbol.end_line, symbol.name, "method",
+                                       refs.attrs & set(info.kinds), info, kind))
+                    continue
+                for run in info.metric_runs(function):
+                    start = ctx.positions[run[0]].start.line
+                    end = ctx.positions[run[-1]].end.line
+                    attrs = set().union(*(_refs(node).attrs for node in run)) & set(info.kinds)
+                    what = "init" if function.name in _INIT_METHODS else "statement"
+                    spans.append(_Span(start, end, None, what, attrs, info))
+        return spans
+
+
+# --------------------------------------------------------------------------------------------
+# Neighbouring files: metric models imported from them, metric shapes used by them
+# --------------------------------------------------------------------------------------------
+_FILE_CACHE: dict[tuple[str, int, int], tuple[cst.Module, set[str]]] = {}
+
+
+def _parsed(path: Path) -> tuple[cst.Module, set[str]] | None:
+    """A neighbouring file's module and its metric model classes (cached on path, mtime, size)."""
+    try:
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        if key not in _FILE_CACHE:
+            module = cst.parse_module(path.read_text(encoding="utf-8"))
+            models = {s.name.value for s in module.body
+                      if isinstance(s, cst.ClassDef) and _is_metrics_model(s, module)}
+            _FILE_CACHE[key] = (module, models)
+        return _FILE_CACHE[key]
+    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError, RecursionError):
+        return None
+
+
+def _import_source(path: Path, node: cst.ImportFrom) -> Path | None:
+    """The file an ``from X import ...`` in ``path`` reads, when it is part of the same tree."""
+    parts: list[str] = []
+    module = node.module
+    while isinstance(module, cst.Attribute):
+        parts.insert(0, module.attr.value)
+        module = module.value
+    if isinstance(module, cst.Name):
+        parts.insert(0, module.value)
+    level = len(node.relative)
+    if level:
+        base = path.parent
+        for _ in range(level - 1):
+            base = base.parent
+    else:
+        if not parts:
+            return None
+        base = next((p.parent for p in path.parents if p.name == parts[0]), None)
+        if base is None:
+            return None
+    candidate = base.joinpath(*parts)
+    for option in (candidate.with_suffix(".py"), candidate / "__init__.py"):
+        if option.is_file():
+            return option
+    return None
+
+
+def _imported_names(node: cst.ImportFrom) -> dict[str, str]:
+    """Local name -> imported name."""
+    if isinstance(node.names, cst.ImportStar):
+        return {}
+    names = {}
+    for alias in node.names:
+        if isinstance(alias.name, cst.Name):
+            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) \
+                else alias.name.value
+            names[local] = alias.name.value
+    return names
+
+
+def _import_froms(module: cst.Module) -> list[cst.ImportFrom]:
+    return [small for statement in module.body for small in _small(statement) if isinstance(small, cst.ImportFrom)]
+
+
+def _imported_models(ctx: FileContext) -> set[str]:
+    """Names this file imports that are metric model classes where they are defined."""
+    found: set[str] = set()
+    for node in _import_froms(ctx.module):
+        source = _import_source(ctx.path, node)
+        if source is None or source.resolve() == ctx.path.resolve():
+            continue
+        parsed = _parsed(source)
+        if parsed is None:
+            continue
+        found |= {local for local, name in _imported_names(node).items() if name in parsed[1]}
+    return found
+
+
+def _shapes_used_by_neighbours(ctx: FileContext) -> set[str]:
+    """Classes of this file that neighbouring modules use as metric types."""
+    used: set[str] = set()
+    try:
+        neighbours = sorted(p for p in ctx.path.parent.glob("*.py") if p.resolve() != ctx.path.resolve())
+    except OSError:
+        return used
+    for neighbour in neighbours:
+        parsed = _parsed(neighbour)
+        if parsed is None:
+            continue
+        module = parsed[0]
+        imported: dict[str, str] = {}
+        for node in _import_froms(module):
+            source = _import_source(neighbour, node)
+            if source is not None and source.resolve() == ctx.path.resolve():
+                imported.update(_imported_names(node))
+        if not imported:
+            continue
+        other = FileContext(neighbour, str(neighbour), module.code, _module=module)
+        facts = _FileMetrics(other, _imported_models(other))
+        used |= {imported[name] for name in facts.shape_uses() if name in imported}
+    return used
+
+
+# --------------------------------------------------------------------------------------------
+# Which counters can move to MixinMetrics without changing a single observable number
+# --------------------------------------------------------------------------------------------
+_WHY_KEPT = {
+    "map": "counts per operation or error type: MixinMetrics keys counters by name only (tags are not part "
+           "of the key), so the breakdown could not be read back",
+    "dict": "counters held as entries of a metrics dict that is copied or read as a whole; MixinMetrics "
+            "stores {name: {'value': n}} entries, so every read would change shape",
+    "samples": "latency/timestamp samples for averages, percentiles or a throughput window: record_histogram "
+               "keeps only the last value in memory",
+    "gauge": "derived value (peak, last duration, float total, cache time): record_metric could hold it, but "
+             "the reads need the same value back, which is not proven",
+    "model": "metrics model with record_* methods and computed rates or per-operation min/max/avg: no "
+             "MixinMetrics equivalent",
+    "lock": "lock guarding hand-kept metrics that stay",
+    "cache": "cached metrics snapshot: MixinMetrics has no snapshot cache",
+    "accessor": "public metrics snapshot with computed values (rates, averages, percentiles); "
+                "MixinMetrics.get_metrics returns raw {name: {'value': n}} entries",
+    "helper": "percentile or summary computation over kept samples: MixinMetrics has no percentiles",
+    "timer": "timer or outcome flag feeding kept latency statistics",
+    "class": "metrics model or metrics type (counters with computed rates, averages or percentiles): no "
+             "MixinMetrics equivalent",
+}
+
+
+def _counter_name(attr: str) -> str:
+    return attr.lstrip("_") or "counter"
+
+
+def _counter_plan(info: _ClassMetrics, module: cst.Module, is_node: bool,
+                  other_texts: Iterable[str] = ()) -> dict[str, str | None]:
+    """Every counter of the class: ``None`` when it can become ``increment_counter``, else why not."""
+    plan: dict[str, str | None] = {}
+    strings = {s.evaluated_value for s in _find(module, cst.SimpleString) if isinstance(s.evaluated_value, str)}
+    foreign = {n.attr.value for n in _find(module, cst.Attribute) if _self_attr(n) is None}
+    clashes = sorted(name for name in ("increment_counter", "record_metric", "record_histogram", "_metrics_data",
+                                       "_metrics_enabled", "_metrics_backend") if name in info.functions
+                     or name in info.attrs)
+    others = list(other_texts)
+    for attr, kind in info.kinds.items():
+        if kind != "counter":
+            continue
+        record = info.attrs[attr]
+        plan[attr] = _why_not_migrated(info, record, is_node, clashes, attr in strings or attr in foreign
+                                       or any(re.search(rf"\.{re.escape(attr)}\b", text) for text in others))
+    return plan
+
+
+def _why_not_migrated(info: _ClassMetrics, record: _Attr, is_node: bool, clashes: list[str],
+                      used_elsewhere: bool) -> str | None:
+    if not is_node:
+        return f"{record.name} belongs to {info.name}, not to the node class that would get {MIXIN}"
+    if clashes:
+        return f"{info.name} defines {', '.join(clashes)}, which {MIXIN} also defines"
+    if used_elsewhere:
+        return f"{record.name} is also reached by name or from another object; the move is not provable"
+    if _int_literal(record.first_value) != 0 or len(record.init_statements) != 1 or len(record.assigns) != 1:
+        resets = sorted({m for m, _v in record.assigns if m not in _INIT_METHODS})
+        if resets:
+            return (f"{record.name} is reset in {', '.join(resets)}; {MIXIN} has no per-counter reset, so the "
+                    "counter stays")
+        if isinstance(record.first_value, cst.Float):
+            return f"{record.name} is a float total; increment_counter adds whole numbers"
+        return f"{record.name} is not initialised once to 0 in __init__/initialize"
+    method, line = record.init_statements[0]
+    top = info.functions[method].statements
+    if line not in top or len(line.body) != 1:
+        return f"{record.name} is initialised conditionally or on a shared line"
+    if record.item_augs or record.item_assigns or record.field_augs or record.mutations:
+        return f"{record.name} is changed in place, not only by += <int>"
+    for _method, aug in record.augs:
+        if not isinstance(aug.operator, cst.AddAssign) or _int_literal(aug.value) is None:
+            code = cst.Module([]).code_for_node(aug)
+            return f"{record.name} changes by a computed amount ({code}); increment_counter would need the value " \
+                   "to be an int, which is not proven"
+    return None
+
+
+def _reasons(kinds: Iterable[str]) -> str:
+    return "; ".join(dict.fromkeys(_WHY_KEPT[kind] for kind in kinds if kind in _WHY_KEPT))
+
+
+# --------------------------------------------------------------------------------------------
+# The codemod
+# --------------------------------------------------------------------------------------------
+class ReplaceHandKeptMetrics(Codemod):
+    """Metrics: report hand-kept counters, latency buffers and snapshots; move provable counters."""
+
+    name = "replace-hand-kept-metrics"
+    concern = Concern.METRICS
+    description = (
+        "Finds hand-kept operational metrics (counters, per-type counts, latency buffers, percentiles, "
+        "throughput windows, metrics dicts and models, snapshots) and, when the contract declares "
+        "MixinMetrics, turns scalar counters into increment_counter calls read back through MixinMetrics."
+    )
+    enabled_by = (MIXIN,)
+    keywords = ("+=", "append(", "deque", "metric", "stat", "counter", "percentile", "latenc", "perf_counter",
+                "monotonic")
+    examples: ClassVar[tuple[Example, ...]] = ()
+
+    # -- detection --------------------------------------------------------------------------
+    def detect(self, ctx: FileContext) -> list[Finding]:
+        facts = _FileMetrics(ctx, _imported_models(ctx))
+        nodes = _node_class_names(ctx.module)
+        plans = {name: _counter_plan(info, ctx.module, name in nodes) for name, info in facts.classes.items()}
+        findings = []
+        for span in facts.spans(_shapes_used_by_neighbours(ctx) | facts.shape_uses()):
+            action, safety, reason = _judge(span, plans.get(span.info.name, {}) if span.info else {})
+            findings.append(self.finding(ctx, span.start, span.end, action=action, safety=safety,
+                                         replacement=_replacement(action), reason=reason, symbol=span.symbol))
+        return findings
+
+
+def _replacement(action: Action) -> str:
+    if action is Action.KEEP:
+        return "none (kept)"
+    return f"{_REPLACEMENT}.increment_counter"
+
+
+def _node_class_names(module: cst.Module) -> set[str]:
+    from omnimix.nodes import find_node_classes
+
+    return {node.name for node in find_node_classes({Path("<module>"): module})}
+
+
+def _judge(span: _Span, plan: dict[str, str | None]) -> tuple[Action, Safety, str]:
+    """Action, safety and reason of a finding, from the metric state it holds."""
+    if span.what == "class":
+        return Action.KEEP, Safety.SAFE, _WHY_KEPT["class"]
+    if span.what == "helper" or span.method_kind == "helper":
+        return Action.KEEP, Safety.SAFE, _WHY_KEPT["helper"]
+    info = span.info
+    kinds = [info.kinds[a] for a in sorted(span.attrs)] if info else []
+    movable = sorted(a for a in span.attrs if a in plan and plan[a] is None)
+    blocked = [plan[a] for a in sorted(span.attrs) if plan.get(a)]
+    rest = [k for a, k in zip(sorted(span.attrs), kinds) if k != "counter"]
+    kept = "; ".join([*dict.fromkeys(b for b in blocked if b), *([_reasons(rest)] if rest else [])])
+    if span.method_kind == "accessor":
+        if movable:
+            return (Action.SIMPLIFY, Safety.SAFE,
+                    f"reads of {', '.join(movable)} come from {MIXIN}.get_metrics; the snapshot stays: "
+                    + _WHY_KEPT["accessor"])
+        return Action.KEEP, Safety.SAFE, _WHY_KEPT["accessor"] + (f"; {kept}" if kept else "")
+    moved = f"scalar counter(s) {', '.join(movable)}: increment_counter keeps the same totals"
+    if movable and not kept:
+        return Action.REPLACE, Safety.SAFE, moved
+    if movable:
+        return Action.SIMPLIFY, Safety.SAFE, f"{moved}; kept: {kept}"
+    if not kinds:
+        return Action.KEEP, Safety.SAFE, _WHY_KEPT["timer"]
+    if set(kinds) <= {"gauge"}:
+        return Action.SIMPLIFY, Safety.UNSAFE, kept
+    return Action.KEEP, Safety.SAFE, kept

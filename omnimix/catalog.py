@@ -207,14 +207,15 @@ def _parse[T: BaseModel](path: Path, model: type[T]) -> T:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise CatalogError(f"{path}: cannot read catalog file: {error.strerror}") from error
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
+        data = yaml.load(text, Loader=loader)
     except yaml.YAMLError as error:
         raise CatalogError(f"{path}: invalid YAML: {error}") from error
     try:
         return model.model_validate(data)
     except ValidationError as error:
+        root = yaml.compose(text, Loader=loader)  # line numbers, only when there is an error to place
         raise CatalogError(_describe(path, data, root, error)) from error
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from omnimix.yaml_lines import YamlError, line_of, load_with_lines
+
+#: A ``${NAME}`` or ``${NAME:-default}`` placeholder, resolved at deployment; omnimix keeps it as text.
+ENV_PLACEHOLDER = r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$"
 
 
 class NodeType(StrEnum):
@@ -16,6 +20,29 @@ class NodeType(StrEnum):
     COMPUTE = "compute"
     REDUCER = "reducer"
     ORCHESTRATOR = "orchestrator"
+
+
+def _tunable(kind: type[int] | type[float], *, ge: float | None = None, le: float | None = None) -> Any:
+    """A number with optional bounds, or a ``${ENV}`` placeholder kept as text."""
+
+    def check(value: int | float | str) -> int | float | str:
+        if isinstance(value, str):
+            if not re.match(ENV_PLACEHOLDER, value):
+                raise ValueError(f"expected {'an integer' if kind is int else 'a number'} or a ${{ENV}} placeholder")
+            return value
+        if ge is not None and value < ge:
+            raise ValueError(f"must be at least {ge}")
+        if le is not None and value > le:
+            raise ValueError(f"must be at most {le}")
+        return value
+
+    number: dict[str, Any] = {"type": "integer" if kind is int else "number"}
+    if ge is not None:
+        number["minimum"] = ge
+    if le is not None:
+        number["maximum"] = le
+    schema = {"anyOf": [number, {"type": "string", "pattern": ENV_PLACEHOLDER}]}
+    return Annotated[kind | str, AfterValidator(check), WithJsonSchema(schema)]
 
 
 class _Strict(BaseModel):
@@ -27,25 +54,44 @@ class _Open(BaseModel):
 
 
 class MixinDeclaration(_Strict):
-    name: str
+    """One mixin the node should have; ``config`` keys must be ones the mixin takes (see the catalog)."""
+
+    name: str = Field(description="Class name of an omnibase-core mixin, e.g. MixinHealthCheck.")
     enabled: bool = True
     config: dict[str, Any] = Field(default_factory=dict)
 
 
+class IoOperation(_Open):
+    """Something the node does to the outside world; ``type`` says through what (database, kafka, http...)."""
+
+    name: str
+    type: str | None = None
+    description: str | None = None
+
+
+class Dependency(_Open):
+    """A service the node needs; ``type`` is matched against io_operations and features."""
+
+    name: str
+    type: str | None = None
+    required: bool | None = None
+    description: str | None = None
+
+
 class CircuitBreakerFeature(_Strict):
     enabled: bool = True
-    failure_threshold: int = Field(default=5, ge=1, le=100)
-    recovery_timeout_ms: int = Field(default=60_000, ge=1)
-    success_threshold: int | None = Field(default=None, ge=1)
-    half_open_max_calls: int | None = Field(default=None, ge=1)
+    failure_threshold: _tunable(int, ge=1, le=100) = 5
+    recovery_timeout_ms: _tunable(int, ge=1) = 60_000
+    success_threshold: _tunable(int, ge=1) | None = None
+    half_open_max_calls: _tunable(int, ge=1) | None = None
 
 
 class RetryPolicyFeature(_Strict):
     enabled: bool = True
-    max_attempts: int = Field(default=3, ge=1, le=100)
-    initial_delay_ms: int | None = Field(default=None, ge=0)
-    backoff_multiplier: float = Field(default=2.0, ge=1.0)
-    max_delay_ms: int | None = Field(default=None, ge=0)
+    max_attempts: _tunable(int, ge=1, le=100) = 3
+    initial_delay_ms: _tunable(int, ge=0) | None = None
+    backoff_multiplier: _tunable(float, ge=1.0) = 2.0
+    max_delay_ms: _tunable(int, ge=0) | None = None
     jitter: bool | None = None
     retryable_status_codes: list[int] = Field(default_factory=list)
     retryable_errors: list[str] = Field(default_factory=list)
@@ -55,13 +101,13 @@ class DeadLetterQueueFeature(_Strict):
     enabled: bool = True
     topic_suffix: str = ".dlq"
     topic: str | None = None
-    max_retries: int | None = Field(default=None, ge=0)
+    max_retries: _tunable(int, ge=0) | None = None
 
 
 class TransactionsFeature(_Strict):
     enabled: bool = True
     isolation_level: str | None = None
-    timeout_ms: int | None = Field(default=None, ge=0)
+    timeout_ms: _tunable(int, ge=0) | None = None
     rollback_on_error: bool | None = None
 
 
@@ -69,7 +115,7 @@ class SecurityValidationFeature(_Strict):
     enabled: bool = True
     sanitize_inputs: bool | None = None
     sanitize_logs: bool | None = None
-    max_input_size_bytes: int | None = Field(default=None, ge=0)
+    max_input_size_bytes: _tunable(int, ge=0) | None = None
     sql_injection_protection: bool | None = None
 
 
@@ -91,6 +137,8 @@ class ObservabilityFeature(_Strict):
 
 
 class AdvancedFeatures(_Strict):
+    """Platform features the node should get from omnibase-core instead of hand-written code."""
+
     circuit_breaker: CircuitBreakerFeature | None = None
     retry_policy: RetryPolicyFeature | None = None
     dead_letter_queue: DeadLetterQueueFeature | None = None
@@ -99,19 +147,28 @@ class AdvancedFeatures(_Strict):
     observability: ObservabilityFeature | None = None
 
 
+#: The AdvancedFeatures entries that a legacy ``error_handling`` section may also carry.
+FEATURE_MODELS: dict[str, type[BaseModel]] = {
+    name: get_args(field.annotation)[0] for name, field in AdvancedFeatures.model_fields.items()  # X | None -> X
+}
+
+
 class NodeContract(_Open):
     """A node's contract. Unknown top-level keys are kept; the sections omnimix acts on are strict."""
 
     name: str
     version: str | dict[str, int] | None = None
-    node_type: str
+    node_type: str = Field(description="effect, compute, reducer or orchestrator (any case; EFFECT_GENERIC counts as effect).")
     description: str | None = None
     main_class: str | None = None
     input_model: str | None = None
     output_model: str | None = None
-    io_operations: list[dict[str, Any]] = Field(default_factory=list)
-    dependencies: list[dict[str, Any]] = Field(default_factory=list)
-    error_handling: dict[str, Any] | None = None
+    io_operations: list[IoOperation] = Field(default_factory=list)
+    dependencies: list[Dependency] = Field(default_factory=list)
+    error_handling: dict[str, Any] | None = Field(
+        default=None,
+        description="Legacy settings; where advanced_features sets the same key, advanced_features wins.",
+    )
     mixins: list[MixinDeclaration] = Field(default_factory=list)
     advanced_features: AdvancedFeatures | None = None
 
@@ -139,6 +196,14 @@ class NodeContract(_Open):
         return bool(self.enabled_mixins()) or any(
             self.feature(name) is not None for name in AdvancedFeatures.model_fields
         )
+
+
+def field_path(loc: tuple[str | int, ...]) -> str:
+    """``("mixins", 0, "name")`` as ``mixins[0].name``, the way messages name a contract field."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 class ContractError(Exception):
@@ -174,7 +239,9 @@ def load_contract(path: Path) -> LoadedContract:
     try:
         data, lines = load_with_lines(path)
     except YamlError as exc:
-        raise ContractError(path, [(None, "", str(exc).split(": ", 1)[-1])]) from exc
+        mark = getattr(exc.__cause__, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ContractError(path, [(line, "", str(exc).split(": ", 1)[-1])]) from exc
     if not isinstance(data, dict):
         raise ContractError(path, [(1, "", "a contract must be a YAML mapping")])
     try:
@@ -183,8 +250,7 @@ def load_contract(path: Path) -> LoadedContract:
         problems = []
         for error in exc.errors():
             loc = tuple(error["loc"])
-            field = ".".join(str(part) for part in loc)
-            problems.append((line_of(lines, loc), field, _message(error)))
+            problems.append((line_of(lines, loc), field_path(loc), _message(error)))
         raise ContractError(path, problems) from exc
     if contract.kind is None:
         raise ContractError(
@@ -200,4 +266,5 @@ def _message(error: dict[str, Any]) -> str:
         return "unknown key"
     if error["type"] == "missing":
         return "required key is missing"
-    return f"{error['msg']} (got {error.get('input')!r})"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{message} (got {error.get('input')!r})"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import traceback
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from dataclasses import replace
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -65,9 +67,26 @@ def _prefilter(codemod: Codemod, lowered_text: str) -> bool:
     return not keywords or any(keyword in lowered_text for keyword in keywords)
 
 
-def scan_paths(files: Iterable[Path], base: Path) -> list[FileScan]:
+def scan_paths(files: Iterable[Path], base: Path, jobs: int = 1) -> list[FileScan]:
+    """Scan ``files``; with ``jobs > 1`` in that many processes (results keep the input order)."""
+    files = list(files)
+    if jobs > 1 and len(files) >= PARALLEL_THRESHOLD:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(partial(scan_file, base=base), files, chunksize=max(1, len(files) // (jobs * 4))))
     codemods = all_codemods()
     return [scan_file(path, base, codemods) for path in files]
+
+
+def migrate_nodes(nodes: Sequence[NodeDir], base: Path, *, jobs: int = 1, **options: object) -> list[NodeResult]:
+    """Migrate each node independently; with ``jobs > 1`` in that many processes."""
+    if jobs > 1 and len(nodes) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(partial(migrate_node, base=base, **options), nodes))
+    return [migrate_node(node, base, **options) for node in nodes]
+
+
+#: Below this many files a process pool costs more than it saves.
+PARALLEL_THRESHOLD = 16
 
 
 # -- migrating --------------------------------------------------------------------------------

@@ -80,6 +80,7 @@ def test_catalog_matches_installed_package(catalog: Catalog) -> None:
         ("MixinMetrics", {"import_from": "omnibase_core.mixins"}, "import_from"),
         ("MixinCaching", {"config_keys": ["backend", "ttl"]}, "config_keys"),
         ("EnumCircuitBreakerState", {"members": ["CLOSED", "TRIPPED"]}, "members"),
+        ("ModelCircuitBreaker", {"kind": "enum"}, "kind"),
         ("check_redis_health", {"example": "from omnibase_core.mixins import check_mysql_health\n"}, "example"),
     ],
 )
