@@ -6,11 +6,23 @@ from functools import cache
 
 from codemods.apply_declared_mixins import ApplyDeclaredMixins
 from codemods.base import Codemod
+from codemods.replace_dead_letter_queue import ReplaceDeadLetterQueue
+from codemods.replace_hand_kept_metrics import ReplaceHandKeptMetrics
+from codemods.replace_health_checks import ReplaceHealthChecks
+from codemods.report_redaction import ReportRedaction
+from codemods.report_service_registration import ReportServiceRegistration
+from codemods.report_structured_logging import ReportStructuredLogging
 
 
 @cache
 def all_codemods() -> tuple[Codemod, ...]:
     return (
+        ReplaceHealthChecks(),
+        ReplaceHandKeptMetrics(),
+        ReplaceDeadLetterQueue(),
+        ReportStructuredLogging(),
+        ReportRedaction(),
+        ReportServiceRegistration(),
         ApplyDeclaredMixins(),
     )
 

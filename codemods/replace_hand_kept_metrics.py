@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from textwrap import dedent
 from typing import ClassVar
 
 import libcst as cst
@@ -33,7 +35,7 @@ _LIFECYCLE = frozenset({"__init__", "__post_init__", "initialize", "shutdown", "
 _INIT_METHODS = frozenset({"__init__", "initialize"})
 #: Dead-letter bookkeeping belongs to the dead-letter-queue concern, not to metrics.
 _OTHER_CONCERN_ATTR = re.compile(r"dlq|dead_?letter", re.IGNORECASE)
-_BREAKER_STATES = re.compile(r"half[_-]?open", re.IGNORECASE)
+_BREAKER_STATES = re.compile(r"(half[_-]?)?open", re.IGNORECASE)
 _MIXIN_CALLS = frozenset({"increment_counter", "record_metric", "record_histogram"})
 
 _REPLACEMENT = f"omnibase_core {MIXIN}"
@@ -100,7 +102,30 @@ def _numeric_annotation(text: str) -> bool:
     return bool(re.search(r"\b(float|int)\b", text)) and not re.search(r"\b(str|bytes)\b\s*\]", text)
 
 
-class _Refs(cst.CSTVisitor):
+_SKIPPED_FIELDS = frozenset({"lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer",
+                             "newline", "semicolon", "comma", "colon", "equal", "dot", "star", "operator",
+                             "trailing_whitespace", "whitespace_after_at", "asynchronous"})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Child nodes without LibCST's visitor machinery (which rebuilds every node it passes)."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(
+            f.name for f in dataclasses.fields(node)
+            if f.name not in _SKIPPED_FIELDS and "whitespace" not in f.name)
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
+class _Refs:
     """What an expression or statement refers to: ``self`` attributes, names, calls, clocks, awaits."""
 
     def __init__(self) -> None:
@@ -112,47 +137,60 @@ class _Refs(cst.CSTVisitor):
         self.awaited: list[cst.Call] = []
         self.mixin_calls = False
 
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        attr = _self_attr(node)
-        if attr is not None:
-            self.attrs.add(attr)
-            return False
-        node.value.visit(self)
-        return False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_Call(self, node: cst.Call) -> bool:
-        name = _call_name(node)
-        if name in _CLOCK_CALLS:
-            self.clock = True
-        method = _self_attr(node.func)
-        if method is not None:
-            self.self_calls.add(method)
-            if method in _MIXIN_CALLS:
-                self.mixin_calls = True
-            for arg in node.args:
-                arg.visit(self)
-            return False
-        if name:
-            self.other_calls.add(name)
-        return True
-
-    def visit_Await(self, node: cst.Await) -> None:
-        if isinstance(node.expression, cst.Call):
+    def visit(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.Attribute):
+            attr = _self_attr(node)
+            if attr is not None:
+                self.attrs.add(attr)
+            else:
+                self.visit(node.value)
+            return
+        if isinstance(node, cst.Name):
+            self.names.add(node.value)
+            return
+        if isinstance(node, cst.Arg):
+            self.visit(node.value)
+            return
+        if isinstance(node, cst.Call):
+            name = _call_name(node)
+            if name in _CLOCK_CALLS:
+                self.clock = True
+            method = _self_attr(node.func)
+            if method is not None:
+                self.self_calls.add(method)
+                if method in _MIXIN_CALLS:
+                    self.mixin_calls = True
+                for arg in node.args:
+                    self.visit(arg)
+                return
+            if name:
+                self.other_calls.add(name)
+        elif isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
             self.awaited.append(node.expression)
+        for child in _children(node):
+            self.visit(child)
+
+
+_REFS_CACHE: dict[cst.CSTNode, _Refs] = {}
 
 
 def _refs(*nodes: cst.CSTNode | None) -> _Refs:
+    """References of the given nodes (cached per node: analyses ask about the same statements often)."""
+    present = [node for node in nodes if node is not None]
+    if len(present) == 1:
+        cached = _REFS_CACHE.get(present[0])
+        if cached is None:
+            if len(_REFS_CACHE) > 500_000:
+                _REFS_CACHE.clear()
+            cached = _REFS_CACHE[present[0]] = _collect_refs(present)
+        return cached
+    return _collect_refs(present)
+
+
+def _collect_refs(nodes: list[cst.CSTNode]) -> _Refs:
     refs = _Refs()
     for node in nodes:
-        if node is not None:
-            node.visit(refs)
+        refs.visit(node)
     return refs
 
 
@@ -164,9 +202,24 @@ def _body_statements(body: cst.BaseSuite) -> list[cst.BaseStatement]:
     return []
 
 
+_BLOCKS_CACHE: dict[cst.CSTNode, list[list[cst.BaseStatement]]] = {}
+_WALK_CACHE: dict[cst.CSTNode, list[cst.BaseStatement]] = {}
+
+
 def _blocks(statement: cst.BaseStatement) -> list[list[cst.BaseStatement]]:
     """The statement lists nested directly in a compound statement."""
+    cached = _BLOCKS_CACHE.get(statement)
+    if cached is None:
+        if len(_BLOCKS_CACHE) > 200_000:
+            _BLOCKS_CACHE.clear()
+        cached = _BLOCKS_CACHE[statement] = _compute_blocks(statement)
+    return cached
+
+
+def _compute_blocks(statement: cst.BaseStatement) -> list[list[cst.BaseStatement]]:
     blocks: list[list[cst.BaseStatement]] = []
+    if isinstance(statement, cst.SimpleStatementLine):
+        return blocks
     if isinstance(statement, cst.If):
         blocks.append(_body_statements(statement.body))
         orelse = statement.orelse
@@ -205,14 +258,25 @@ def _header(statement: cst.BaseStatement) -> list[cst.CSTNode]:
     return []
 
 
-def _walk(statements: Iterable[cst.BaseStatement]) -> Iterator[cst.BaseStatement]:
+def _walk(statements: Iterable[cst.BaseStatement]) -> list[cst.BaseStatement]:
     """Every statement, compound ones before their contents; nested definitions are not entered."""
+    found: list[cst.BaseStatement] = []
     for statement in statements:
-        yield statement
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-            continue
-        for block in _blocks(statement):
-            yield from _walk(block)
+        found.extend(_walk_one(statement))
+    return found
+
+
+def _walk_one(statement: cst.BaseStatement) -> list[cst.BaseStatement]:
+    cached = _WALK_CACHE.get(statement)
+    if cached is None:
+        cached = [statement]
+        if not isinstance(statement, (cst.SimpleStatementLine, cst.FunctionDef, cst.ClassDef)):
+            for block in _blocks(statement):
+                cached.extend(_walk(block))
+        if len(_WALK_CACHE) > 200_000:
+            _WALK_CACHE.clear()
+        _WALK_CACHE[statement] = cached
+    return cached
 
 
 def _small(statement: cst.BaseStatement) -> list[cst.BaseSmallStatement]:
@@ -245,19 +309,23 @@ def _methods(node: cst.ClassDef) -> list[cst.FunctionDef]:
     return [s for s in _body_statements(node.body) if isinstance(s, cst.FunctionDef)]
 
 
-def _is_static(function: cst.FunctionDef) -> bool:
-    for decorator in function.decorators:
-        value = decorator.decorator
-        if isinstance(value, cst.Name) and value.value in ("staticmethod", "classmethod"):
-            return True
-    return False
+_NUMERIC_WRAPPERS = frozenset({"round", "max", "min", "abs", "float", "int"})
 
 
 def _is_clock_expression(node: cst.CSTNode | None, timers: set[str]) -> bool:
-    if node is None:
-        return False
-    refs = _refs(node)
-    return refs.clock or bool(refs.names & timers)
+    """A number read from a clock, or arithmetic on such numbers (a start time, an elapsed time)."""
+    if isinstance(node, cst.Name):
+        return node.value in timers
+    if isinstance(node, cst.Call):
+        name = _call_name(node)
+        if name in _CLOCK_CALLS and not node.args:
+            return True
+        return name in _NUMERIC_WRAPPERS and any(_is_clock_expression(arg.value, timers) for arg in node.args)
+    if isinstance(node, cst.BinaryOperation):
+        return _is_clock_expression(node.left, timers) or _is_clock_expression(node.right, timers)
+    if isinstance(node, cst.UnaryOperation):
+        return _is_clock_expression(node.expression, timers)
+    return False
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,11 +350,13 @@ class _Attr:
 
 @dataclass
 class _Function:
-    """Per-function facts: locals that alias metric state and locals that hold timers."""
+    """Per-function facts: parameters, and locals that alias (and write through) ``self`` state."""
 
     node: cst.FunctionDef
     name: str
     aliases: dict[str, str] = field(default_factory=dict)  # local name -> attribute it aliases
+    writer_aliases: set[str] = field(default_factory=set)  # aliases the function writes through
+    health: bool | None = None  # returns a health verdict (computed on demand)
     params: dict[str, str] = field(default_factory=dict)  # parameter -> annotation text
 
     @property
@@ -308,6 +378,10 @@ class _ClassMetrics:
         self.updaters: set[str] = set()
         self.accessors: set[str] = set()
         self.helpers: set[str] = set()
+        self.vetoed: set[str] = set()
+        self._domain: set[str] | None = None
+        self._sites: dict[str, list[tuple[_Function, cst.CSTNode]]] | None = None
+        self._statement_cache: dict[tuple[str, int, int], set[int]] = {}
         self._classify()
 
     # -- collection ---------------------------------------------------------------------
@@ -356,11 +430,11 @@ class _ClassMetrics:
         if isinstance(small, cst.Expr) and isinstance(small.value, (cst.Call, cst.Await)):
             call = small.value.expression if isinstance(small.value, cst.Await) else small.value
             if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
-                owner = self._owner(function, call.func.value)
+                owner = _self_attr(call.func.value) or self._owner(function, call.func.value)
                 if owner is not None:
                     self._attr(owner).mutations.append((method, call.func.attr.value, call))
         if isinstance(small, cst.Del):
-            owner = self._owner(function, small.target)
+            owner = _self_attr(small.target) or self._owner(function, small.target)
             if owner is not None:
                 self._attr(owner).mutations.append((method, "del", None))
 
@@ -432,7 +506,6 @@ class _ClassMetrics:
         return False
 
     def _classify(self) -> None:
-        self.vetoed: set[str] = set()
         for record in self.attrs.values():
             kind = self._seed_kind(record)
             if kind:
@@ -447,7 +520,9 @@ class _ClassMetrics:
 
     def _veto(self) -> None:
         """Drop attributes whose value is the node's output or steers its behaviour."""
-        domain = _domain_attributes(self)
+        if self._domain is None:
+            self._domain = _domain_attributes(self)
+        domain = self._domain
         for name in list(self.kinds):
             if name in domain or self._steers_behaviour(name):
                 del self.kinds[name]
@@ -455,7 +530,7 @@ class _ClassMetrics:
 
     def _steers_behaviour(self, attr: str) -> bool:
         for function in self.functions.values():
-            if function.name in self.updaters | self.accessors:
+            if function.name in self.updaters | self.accessors or _health_shaped(function):
                 continue
             for statement in _walk(function.statements):
                 tests = [statement.test] if isinstance(statement, (cst.If, cst.While)) else []
@@ -468,7 +543,7 @@ class _ClassMetrics:
                 for block in _blocks(statement)[:1]:
                     for inner in _walk(block):
                         for small in _small(inner):
-                            if isinstance(small, cst.Raise):
+                            if isinstance(small, cst.Raise) or isinstance(small, cst.Return) and small.value:
                                 return True
                             inner_refs = _refs(small)
                             if any(_self_attr(c.func) not in self.kinds for c in inner_refs.awaited):
@@ -496,6 +571,21 @@ class _ClassMetrics:
     def metric_methods(self) -> set[str]:
         return self.updaters | self.accessors | self.helpers
 
+    def state_reached(self, refs: _Refs) -> set[str]:
+        """Metric attributes referred to directly or through the metric methods called."""
+        found = refs.attrs & set(self.kinds)
+        seen: set[str] = set()
+        pending = list(refs.self_calls & self.metric_methods())
+        while pending:
+            method = pending.pop()
+            if method in seen:
+                continue
+            seen.add(method)
+            inner = _refs(self.functions[method].node.body)
+            found |= inner.attrs & set(self.kinds)
+            pending.extend(inner.self_calls & self.metric_methods())
+        return found
+
     def _adopt_private_state(self) -> None:
         """State touched only by metric methods (locks, caches, peaks) is metric state too."""
         metric_methods = self.metric_methods()
@@ -520,8 +610,10 @@ class _ClassMetrics:
             for statement in _walk(function.statements):
                 if isinstance(statement, cst.With) and any(_self_attr(i.item) == lock for i in statement.items):
                     used = True
+                    local_names = self.metric_locals(function)
                     if function.name not in self.metric_methods() and not all(
-                        self.is_metric_statement(function, s) for s in _body_statements(statement.body)
+                        self.is_metric_statement(function, s, local_names, require_touch=False) or _is_logging(s)
+                        for s in _body_statements(statement.body)
                     ):
                         return False
                 elif lock in _refs(*_header(statement)).attrs or any(
@@ -546,7 +638,8 @@ class _ClassMetrics:
 
     def _is_updater(self, function: _Function) -> bool:
         statements = [s for s in function.statements if not _is_docstring(s)]
-        if not statements:
+        refs = _refs(function.node.body)
+        if not statements or not (refs.attrs & set(self.kinds) or refs.self_calls & self.updaters):
             return False
         allowed = self._allowed(function.name)
         local_names = self.metric_locals(function, allowed)
@@ -565,8 +658,11 @@ class _ClassMetrics:
         refs = _refs(function.node.body)
         if any(_self_attr(call.func) not in metric_methods for call in refs.awaited):
             return False
+        recorded = {a for a, k in self.kinds.items() if k not in ("gauge", "cache", "lock")}
         for statement in _walk(statements):
             for small in _small(statement):
+                if self.writes_metrics(function, small, recorded) and not _refs(small).self_calls:
+                    return False
                 for target in _assign_targets(small):
                     owner = _self_attr(_root(target))
                     if owner is not None and owner not in allowed:
@@ -580,7 +676,7 @@ class _ClassMetrics:
             inner = _refs(statement)
             if inner.attrs & allowed or inner.names & local_names or inner.self_calls & metric_methods:
                 touching += 1
-        return 2 * touching >= len(statements)
+        return 2 * touching > len(statements)
 
     def _derived_locals(self, function: _Function, allowed: set[str]) -> set[str]:
         """Locals computed from metric state (the pieces of a snapshot)."""
@@ -622,16 +718,17 @@ class _ClassMetrics:
         return True
 
     def _call_sites(self, method: str) -> list[tuple[_Function, cst.CSTNode]]:
-        sites = []
-        for function in self.functions.values():
-            if function.name == method:
-                continue
-            for statement in _walk(function.statements):
-                parts: list[cst.CSTNode] = _small(statement) and [statement] or _header(statement)
-                for part in parts:
-                    if method in _refs(part).self_calls:
-                        sites.append((function, statement))
-        return sites
+        if self._sites is None:
+            sites: dict[str, list[tuple[_Function, cst.CSTNode]]] = {}
+            for function in self.functions.values():
+                for statement in _walk(function.statements):
+                    parts: list[cst.CSTNode] = [statement] if _small(statement) else _header(statement)
+                    for part in parts:
+                        for called in _refs(part).self_calls:
+                            if called != function.name:
+                                sites.setdefault(called, []).append((function, statement))
+            self._sites = sites
+        return self._sites.get(method, [])
 
     # -- statements -----------------------------------------------------------------------
     def writes_metrics(self, function: _Function, small: cst.BaseSmallStatement,
@@ -642,7 +739,8 @@ class _ClassMetrics:
             owner = _self_attr(target) or self._owner(function, target)
             if owner in state:
                 return True
-            if isinstance(target, cst.Name) and function.aliases.get(target.value) in state:
+            if isinstance(target, cst.Name) and target.value in function.writer_aliases \
+                    and function.aliases.get(target.value) in state:
                 return True
         if isinstance(small, cst.Del) and self._owner(function, small.target) in state:
             return True
@@ -653,8 +751,10 @@ class _ClassMetrics:
             method = _self_attr(value.func)
             if method is not None:
                 return method in self.updaters
-            if isinstance(value.func, cst.Attribute) and self._owner(function, value.func.value) in state:
-                return True
+            if isinstance(value.func, cst.Attribute):
+                owner = _self_attr(value.func.value) or self._owner(function, value.func.value)
+                if owner in state and (value.func.attr.value in _MUTATORS or self.kinds.get(owner) == "model"):
+                    return True
         return False
 
     def is_metric_statement(self, function: _Function, statement: cst.BaseStatement, metric_locals: set[str],
@@ -662,9 +762,10 @@ class _ClassMetrics:
         """True when every part of ``statement`` is metric bookkeeping (mixin calls count as done ones)."""
         state = set(self.kinds) if state is None else state
         if isinstance(statement, cst.SimpleStatementLine):
-            if not all(self._metric_small(function, s, metric_locals, state) for s in statement.body):
+            if not all(_neutral(s) or self._metric_small(function, s, metric_locals, state)
+                       for s in statement.body):
                 return False
-            return not require_touch or self._touches(function, statement, metric_locals, state)
+            return not require_touch or not all(_neutral(s) for s in statement.body)
         if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
             return False
         blocks = _blocks(statement)
@@ -700,22 +801,22 @@ class _ClassMetrics:
             return False
         if isinstance(small, cst.Expr) and refs.mixin_calls:
             return True
-        if isinstance(small, cst.Return):
-            return small.value is None
         targets = _assign_targets(small)
         if targets and all(isinstance(t, cst.Name) for t in targets):
             names = {t.value for t in targets if isinstance(t, cst.Name)}
             if names <= metric_locals:
                 return True
-            if all(function.aliases.get(n) in state for n in names):
+            if names <= function.writer_aliases and all(function.aliases.get(n) in state for n in names):
                 return True
         return False
 
     def metric_locals(self, function: _Function, state: set[str] | None = None) -> set[str]:
         """Locals that exist only for metrics: timers, outcome flags, computed durations.
 
-        A local qualifies when every read of it is in a metric statement, in the assignment of
-        another such local, or in a logging call, and at least one read is not a logging call.
+        A flag qualifies when every read of it is in a metric statement, in the assignment of
+        another such local, or in a logging call. A timer (a clock reading or a duration computed
+        from one) qualifies when some read is metric bookkeeping and none is emitted (passed to
+        an awaited call) or steers the method's control flow.
         """
         state = set(self.kinds) if state is None else state
         assigned: dict[str, list[cst.SimpleStatementLine]] = {}
@@ -734,23 +835,59 @@ class _ClassMetrics:
                             reads.setdefault(name, []).append(statement)
             for name in _refs(*_header(statement)).names:
                 reads.setdefault(name, []).append(statement)
+        timers = _timers(function)
+        emitted = self._emitted_locals(function)
         chosen: set[str] = set()
         for _ in range(6):
             metric_ids = {id(s) for s in self._metric_statements(function, chosen, state)}
             assigning = {id(s) for name in chosen for s in assigned.get(name, [])}
+            timer_assigning = {id(s) for name in timers for s in assigned.get(name, [])}
             grew = False
             for name in assigned:
                 if name in chosen or name in function.params or name not in reads:
                     continue
                 sites = reads[name]
-                if all(id(site) in metric_ids or id(site) in assigning or _is_logging(site) for site in sites) and any(
-                    id(site) in metric_ids or id(site) in assigning for site in sites
-                ):
+                useful = [site for site in sites if id(site) in metric_ids or id(site) in assigning]
+                if not useful:
+                    continue
+                if name in timers:
+                    fits = name not in emitted
+                else:
+                    fits = all(id(site) in metric_ids or id(site) in assigning or _is_logging(site)
+                               for site in sites)
+                if fits:
                     chosen.add(name)
                     grew = True
             if not grew:
                 break
         return chosen
+
+    def _emitted_locals(self, function: _Function) -> set[str]:
+        """Locals whose value reaches an awaited call (a publish, a write) or steers control flow."""
+        deps: dict[str, set[str]] = {}
+        emitted: set[str] = set()
+        assigned = {t.value for st in _walk(function.statements) for sm in _small(st)
+                    for t in _assign_targets(sm) if isinstance(t, cst.Name)}
+        for statement in _walk(function.statements):
+            if isinstance(statement, (cst.If, cst.While)) and not self.is_metric_statement(
+                    function, statement, assigned, require_touch=False):
+                emitted |= _refs(statement.test).names
+            for small in _small(statement):
+                value_refs = _refs(_small_value(small))
+                for target in _assign_targets(small):
+                    root = _root(target)
+                    if isinstance(root, cst.Name):
+                        deps.setdefault(root.value, set()).update(value_refs.names)
+                for call in _refs(small).awaited:
+                    if _self_attr(call.func) not in self.updaters:
+                        emitted |= _refs(*call.args).names if call.args else set()
+        pending = list(emitted)
+        while pending:
+            for name in deps.get(pending.pop(), ()):
+                if name not in emitted:
+                    emitted.add(name)
+                    pending.append(name)
+        return emitted
 
     def _metric_statements(self, function: _Function, metric_locals: set[str], state: set[str]) -> list[cst.CSTNode]:
         found = []
@@ -762,7 +899,7 @@ class _ClassMetrics:
     def statement_metric_ids(self, function: _Function) -> set[int]:
         """Ids of the statements of a non-metric method that are metric bookkeeping."""
         key = (function.name, len(self.kinds), len(self.updaters))
-        cache = self.__dict__.setdefault("_statement_cache", {})
+        cache = self._statement_cache
         if key not in cache:
             local_names = self.metric_locals(function)
             ids: set[int] = set()
@@ -775,11 +912,25 @@ class _ClassMetrics:
     def metric_runs(self, function: _Function) -> list[list[cst.CSTNode]]:
         """Runs of consecutive metric statements of a method (a ``finally:`` block counts as one)."""
         local_names = self.metric_locals(function)
+        flags = local_names - _timers(function)
+        first: dict[str, int] = {}
+        for statement in _walk(function.statements):
+            for small in _small(statement):
+                for target in _assign_targets(small):
+                    if isinstance(target, cst.Name) and target.value in flags:
+                        first.setdefault(target.value, id(statement))
         runs: list[list[cst.CSTNode]] = []
 
+        def resets_flag(statement: cst.BaseStatement) -> bool:
+            """A later assignment of an outcome flag: part of the control flow it records, not set-up."""
+            targets = [t for small in _small(statement) for t in _assign_targets(small)]
+            return bool(targets) and all(isinstance(t, cst.Name) and t.value in flags
+                                         and first.get(t.value) != id(statement) for t in targets)
+
         def is_metric(statement: cst.BaseStatement) -> bool:
-            return not _is_docstring(statement) and self.is_metric_statement(
-                function, statement, local_names, require_touch=True)
+            if _is_docstring(statement) or resets_flag(statement) or _only_mixin_calls(statement):
+                return False
+            return self.is_metric_statement(function, statement, local_names, require_touch=True)
 
         def visit(statements: list[cst.BaseStatement]) -> None:
             run: list[cst.CSTNode] = []
@@ -818,6 +969,17 @@ class _ClassMetrics:
         return runs
 
 
+def _only_mixin_calls(statement: cst.BaseStatement) -> bool:
+    """``self.increment_counter(...)`` and friends: metrics already kept by MixinMetrics."""
+    small = _small(statement)
+    return bool(small) and all(isinstance(s, cst.Expr) and _refs(s).mixin_calls or _neutral(s) for s in small)
+
+
+def _neutral(small: cst.BaseSmallStatement) -> bool:
+    """Statements that neither are metrics nor prevent a block from being only metrics."""
+    return isinstance(small, cst.Pass) or isinstance(small, cst.Return) and small.value is None
+
+
 def _is_docstring(statement: cst.BaseStatement) -> bool:
     small = _small(statement)
     return len(small) == 1 and isinstance(small[0], cst.Expr) and isinstance(
@@ -845,6 +1007,12 @@ def _after_blank_line(statement: cst.BaseStatement) -> bool:
 
 def _health_shaped(function: _Function) -> bool:
     """Returns a health verdict: a dict with a ``status`` key or a ``(Status.X, message, details)`` tuple."""
+    if function.health is None:
+        function.health = _returns_health(function)
+    return function.health
+
+
+def _returns_health(function: _Function) -> bool:
     for statement in _walk(function.statements):
         for small in _small(statement):
             if not isinstance(small, cst.Return) or small.value is None:
@@ -884,13 +1052,26 @@ def _function_facts(node: cst.FunctionDef) -> _Function:
     for statement in _walk(_body_statements(node.body)):
         for small in _small(statement):
             if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
-                root = _root(small.value)
+                access = small.value
+                if isinstance(access, cst.Call) and isinstance(access.func, cst.Attribute) \
+                        and access.func.attr.value in ("setdefault", "get"):
+                    access = access.func.value
+                root = _root(access)
                 attr = _self_attr(root)
-                if attr is None or not isinstance(small.value, (cst.Attribute, cst.Subscript)):
+                if attr is None or not isinstance(access, (cst.Attribute, cst.Subscript)):
                     continue
                 for target in _assign_targets(small):
                     if isinstance(target, cst.Name):
                         function.aliases[target.value] = attr
+    for statement in _walk(_body_statements(node.body)):
+        for small in _small(statement):
+            roots = [_root(t) for t in _assign_targets(small) if not isinstance(t, cst.Name)]
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and isinstance(
+                    small.value.func, cst.Attribute) and small.value.func.attr.value in _MUTATORS:
+                roots.append(_root(small.value.func.value))
+            for root in roots:
+                if isinstance(root, cst.Name) and root.value in function.aliases:
+                    function.writer_aliases.add(root.value)
     return function
 
 
@@ -914,7 +1095,7 @@ def _domain_attributes(info: _ClassMetrics) -> set[str]:
     A value is output when it is returned by ``process`` or passed (possibly through locals and
     through methods returning it) to an awaited call: a publish, a write, a response.
     """
-    candidates = set(info.kinds)
+    candidates = set(info.attrs)
     returns: dict[str, set[str]] = {name: set() for name in info.functions}
     sinks: set[str] = set()
     for _ in range(4):
@@ -964,13 +1145,15 @@ def _domain_attributes(info: _ClassMetrics) -> set[str]:
 _NOT_MODEL_BASES = re.compile(r"(Enum|Error|Exception|TypedDict|NamedTuple|Protocol|ABC)$")
 
 
-def _class_fields(node: cst.ClassDef) -> tuple[set[str], set[str]]:
-    """Numeric fields and container fields declared by a class (class body or ``__init__``)."""
+def _class_fields(node: cst.ClassDef) -> tuple[set[str], set[str], set[str]]:
+    """Numeric fields, container fields and all fields of a class (class body or ``__init__``)."""
     numeric: set[str] = set()
     containers: set[str] = set()
+    every: set[str] = set()
     for statement in _body_statements(node.body):
         for small in _small(statement):
             if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                every.add(small.target.value)
                 value = small.value
                 if _is_number(value):
                     numeric.add(small.target.value)
@@ -987,9 +1170,15 @@ def _class_fields(node: cst.ClassDef) -> tuple[set[str], set[str]]:
             for small in _small(statement):
                 for target in _assign_targets(small):
                     attr = _self_attr(target)
-                    if attr and _is_number(_small_value(small)):
+                    if attr:
+                        every.add(attr)
+                    value = _small_value(small)
+                    if attr and _is_number(value):
                         numeric.add(attr)
-    return numeric, containers
+                    elif attr and (isinstance(value, (cst.Dict, cst.List)) or isinstance(value, cst.Call)
+                                   and _call_name(value) in _MAP_FACTORIES | _SEQUENCE_FACTORIES):
+                        containers.add(attr)
+    return numeric, containers, every
 
 
 def _is_frozen(node: cst.ClassDef) -> bool:
@@ -1011,8 +1200,8 @@ def _is_metrics_model(node: cst.ClassDef, module: cst.Module) -> bool:
         return False
     if _is_breaker_class(node):
         return False
-    numeric, containers = _class_fields(node)
-    if len(numeric) < 2:
+    numeric, containers, every = _class_fields(node)
+    if len(numeric) < 2 or 2 * len(numeric | containers) < len(every):
         return False
     internal: set[str] = set()
     divides = False
@@ -1024,7 +1213,7 @@ def _is_metrics_model(node: cst.ClassDef, module: cst.Module) -> bool:
                     if attr in numeric:
                         internal.add(attr)
         for operation in _find(method, cst.BinaryOperation):
-            if isinstance(operation.operator, cst.Divide) and _refs(operation).attrs & (numeric | containers):
+            if isinstance(operation.operator, cst.Divide):
                 divides = True
     if internal and (divides or len(internal) >= 2):
         return True
@@ -1033,17 +1222,24 @@ def _is_metrics_model(node: cst.ClassDef, module: cst.Module) -> bool:
     return len(external) >= 2 and divides
 
 
-def _find(node: cst.CSTNode, kind: type) -> list:
-    found: list = []
+_INDEX_CACHE: dict[cst.CSTNode, dict[type, list]] = {}
 
-    class _Finder(cst.CSTVisitor):
-        def on_visit(self, inner: cst.CSTNode) -> bool:
-            if isinstance(inner, kind):
-                found.append(inner)
-            return True
 
-    node.visit(_Finder())
-    return found
+def _find(node: cst.CSTNode, kind: type | tuple[type, ...]) -> list:
+    """Every node of type ``kind`` under ``node`` (``node`` included), from a per-tree index."""
+    index = _INDEX_CACHE.get(node)
+    if index is None:
+        if len(_INDEX_CACHE) > 2_000:
+            _INDEX_CACHE.clear()
+        index = {}
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            index.setdefault(type(current), []).append(current)
+            stack.extend(_children(current))
+        _INDEX_CACHE[node] = index
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return [item for found_type, items in index.items() if issubclass(found_type, kinds) for item in items]
 
 
 def _aug_targets(module: cst.Module) -> list[cst.BaseExpression]:
@@ -1051,9 +1247,13 @@ def _aug_targets(module: cst.Module) -> list[cst.BaseExpression]:
 
 
 def _is_breaker_class(node: cst.ClassDef) -> bool:
-    """A circuit breaker keeps its own call statistics; they belong to the breaker concern."""
-    code = cst.Module([]).code_for_node(node)
-    return bool(_BREAKER_STATES.search(code)) and "open" in code.lower()
+    """A circuit breaker (it has open / half-open states) keeps call statistics of the breaker concern."""
+    for method in _methods(node):
+        for item in _find(method.body, (cst.Attribute, cst.SimpleString)):
+            text = item.attr.value if isinstance(item, cst.Attribute) else str(item.evaluated_value)
+            if _BREAKER_STATES.fullmatch(text) and "half" in text.lower():
+                return True
+    return False
 
 
 @dataclass
@@ -1079,11 +1279,15 @@ class _FileMetrics:
         top = list(module.body)
         self.class_nodes = {s.name.value: s for s in top if isinstance(s, cst.ClassDef)}
         self.function_nodes = {s.name.value: s for s in top if isinstance(s, cst.FunctionDef)}
-        self.model_classes = {name for name, node in self.class_nodes.items() if _is_metrics_model(node, module)}
+        self.node_classes = _node_class_names(module)
+        self.model_classes = {name for name, node in self.class_nodes.items()
+                              if name not in self.node_classes and _is_metrics_model(node, module)}
         models = self.model_classes | (sibling_models or set())
         self.classes: dict[str, _ClassMetrics] = {}
         for name, node in self.class_nodes.items():
-            if name in self.model_classes or _is_breaker_class(node) or not _methods(node):
+            if name in self.model_classes or not _methods(node):
+                continue
+            if name not in self.node_classes and _is_breaker_class(node):
                 continue
             self.classes[name] = _ClassMetrics(node, models)
 
@@ -1160,17 +1364,53 @@ class _FileMetrics:
                 if function.name in info.metric_methods():
                     kind = ("updater" if function.name in info.updaters
                             else "accessor" if function.name in info.accessors else "helper")
-                    refs = _refs(function.node.body)
                     spans.append(_Span(symbol.start_line, symbol.end_line, symbol.name, "method",
-                                       refs.attrs & set(info.kinds), info, kind))
+                                       info.state_reached(_refs(function.node.body)), info, kind))
                     continue
                 for run in info.metric_runs(function):
                     start = ctx.positions[run[0]].start.line
                     end = ctx.positions[run[-1]].end.line
-                    attrs = set().union(*(_refs(node).attrs for node in run)) & set(info.kinds)
+                    attrs = set().union(*(info.state_reached(_refs(node)) for node in run))
                     what = "init" if function.name in _INIT_METHODS else "statement"
                     spans.append(_Span(start, end, None, what, attrs, info))
-        return spans
+        return spans + self._constant_spans(spans)
+
+    def _constant_spans(self, spans: list[_Span]) -> list[_Span]:
+        """Blocks of module constants (window lengths, buffer sizes, cache TTLs) used only by metric code."""
+        covered = {line for span in spans if span.what != "class" for line in range(span.start, span.end + 1)}
+        if not covered:
+            return []
+        uses: dict[str, list[int]] = {}
+        for name in _find(self.module, cst.Name):
+            uses.setdefault(name.value, []).append(self.ctx.positions[name].start.line)
+        found: list[_Span] = []
+        block: list[cst.SimpleStatementLine] = []
+
+        def close() -> None:
+            if block and all(self._metric_constant(s, uses, covered) for s in block):
+                found.append(_Span(self.ctx.positions[block[0]].start.line,
+                                   self.ctx.positions[block[-1]].end.line, "<module>", "constant"))
+            block.clear()
+
+        for statement in self.module.body:
+            if not isinstance(statement, cst.SimpleStatementLine) or _after_blank_line(statement):
+                close()
+            if isinstance(statement, cst.SimpleStatementLine):
+                block.append(statement)
+        close()
+        return found
+
+    def _metric_constant(self, statement: cst.SimpleStatementLine, uses: dict[str, list[int]],
+                         covered: set[int]) -> bool:
+        small = statement.body[0] if len(statement.body) == 1 else None
+        if not isinstance(small, (cst.Assign, cst.AnnAssign)) or not _is_number(small.value):
+            return False
+        targets = _assign_targets(small)
+        if len(targets) != 1 or not isinstance(targets[0], cst.Name):
+            return False
+        own = self.ctx.positions[statement].start.line
+        lines = [line for line in uses.get(targets[0].value, []) if line != own]
+        return bool(lines) and all(line in covered for line in lines)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1192,6 +1432,19 @@ def _parsed(path: Path) -> tuple[cst.Module, set[str]] | None:
         return _FILE_CACHE[key]
     except (OSError, UnicodeDecodeError, cst.ParserSyntaxError, RecursionError):
         return None
+
+
+def _remember(ctx: FileContext) -> None:
+    """Let neighbours reuse this file's parse when it is the file on disk."""
+    try:
+        stat = ctx.path.stat()
+        key = (str(ctx.path), stat.st_mtime_ns, stat.st_size)
+        if key not in _FILE_CACHE and ctx.path.read_text(encoding="utf-8") == ctx.text:
+            module = ctx.module
+            _FILE_CACHE[key] = (module, {s.name.value for s in module.body if isinstance(s, cst.ClassDef)
+                                         and _is_metrics_model(s, module)})
+    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
+        return
 
 
 def _import_source(path: Path, node: cst.ImportFrom) -> Path | None:
@@ -1271,10 +1524,19 @@ def _shapes_used_by_neighbours(ctx: FileContext) -> set[str]:
                 imported.update(_imported_names(node))
         if not imported:
             continue
-        other = FileContext(neighbour, str(neighbour), module.code, _module=module)
-        facts = _FileMetrics(other, _imported_models(other))
-        used |= {imported[name] for name in facts.shape_uses() if name in imported}
+        used |= {imported[name] for name in _neighbour_shape_uses(neighbour, module) if name in imported}
     return used
+
+
+_SHAPE_USES: dict[tuple[str, int], set[str]] = {}
+
+
+def _neighbour_shape_uses(path: Path, module: cst.Module) -> set[str]:
+    key = (str(path), id(module))
+    if key not in _SHAPE_USES:
+        other = FileContext(path, str(path), module.code, _module=module)
+        _SHAPE_USES[key] = _FileMetrics(other, _imported_models(other)).shape_uses()
+    return _SHAPE_USES[key]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1293,10 +1555,11 @@ _WHY_KEPT = {
              "MixinMetrics equivalent",
     "lock": "lock guarding hand-kept metrics that stay",
     "cache": "cached metrics snapshot: MixinMetrics has no snapshot cache",
-    "accessor": "public metrics snapshot with computed values (rates, averages, percentiles); "
+    "accessor": "public metrics snapshot (its shape and any computed rates, averages or percentiles stay); "
                 "MixinMetrics.get_metrics returns raw {name: {'value': n}} entries",
     "helper": "percentile or summary computation over kept samples: MixinMetrics has no percentiles",
     "timer": "timer or outcome flag feeding kept latency statistics",
+    "constant": "settings of hand-kept metrics (window length, buffer size, cache TTL) that stay with them",
     "class": "metrics model or metrics type (counters with computed rates, averages or percentiles): no "
              "MixinMetrics equivalent",
 }
@@ -1333,6 +1596,8 @@ def _why_not_migrated(info: _ClassMetrics, record: _Attr, is_node: bool, clashes
         return f"{info.name} defines {', '.join(clashes)}, which {MIXIN} also defines"
     if used_elsewhere:
         return f"{record.name} is also reached by name or from another object; the move is not provable"
+    if not record.name.startswith("_"):
+        return f"{record.name} is public: code outside the class may read it, so it stays"
     if _int_literal(record.first_value) != 0 or len(record.init_statements) != 1 or len(record.assigns) != 1:
         resets = sorted({m for m, _v in record.assigns if m not in _INIT_METHODS})
         if resets:
@@ -1345,6 +1610,8 @@ def _why_not_migrated(info: _ClassMetrics, record: _Attr, is_node: bool, clashes
     top = info.functions[method].statements
     if line not in top or len(line.body) != 1:
         return f"{record.name} is initialised conditionally or on a shared line"
+    if _writes_anywhere(info.node, record.name) != 1 + len(record.augs):
+        return f"{record.name} is also changed in a nested function or by an unusual target"
     if record.item_augs or record.item_assigns or record.field_augs or record.mutations:
         return f"{record.name} is changed in place, not only by += <int>"
     for _method, aug in record.augs:
@@ -1355,8 +1622,208 @@ def _why_not_migrated(info: _ClassMetrics, record: _Attr, is_node: bool, clashes
     return None
 
 
+_KEPT_MARK = "kept: "
+
+
+def _writes_anywhere(node: cst.ClassDef, attr: str) -> int:
+    """How many places in the whole class (nested functions included) write ``self.attr``."""
+    targets: list[cst.BaseExpression] = []
+    for item in _find(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Del, cst.For, cst.WithItem,
+                             cst.CompFor)):
+        if isinstance(item, cst.Assign):
+            targets.extend(t.target for t in item.targets)
+        elif isinstance(item, (cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor)):
+            targets.append(item.target)
+        elif isinstance(item, cst.Del):
+            targets.append(item.target)
+        elif item.asname is not None:
+            targets.append(item.asname.name)
+    count = 0
+    for target in targets:
+        for candidate in _find(target, cst.Attribute):
+            if _self_attr(candidate) == attr:
+                count += 1
+    return count
+
+
 def _reasons(kinds: Iterable[str]) -> str:
     return "; ".join(dict.fromkeys(_WHY_KEPT[kind] for kind in kinds if kind in _WHY_KEPT))
+
+
+# --------------------------------------------------------------------------------------------
+# Examples (documentation and unit tests)
+# --------------------------------------------------------------------------------------------
+_EFFECT_CONTRACT = "name: n\nnode_type: EFFECT\nmixins:\n  - {name: MixinMetrics}\n"
+_REDUCER_CONTRACT = "name: n\nnode_type: REDUCER\nmixins:\n  - {name: MixinMetrics}\n"
+
+_CACHE_BEFORE = dedent("""\
+    import asyncio
+
+    from omnibase_core.nodes import NodeEffect
+
+
+    class NodeCacheEffect(NodeEffect):
+        def __init__(self, container) -> None:
+            super().__init__(container)
+            self._lock = asyncio.Lock()
+            self._store: dict[str, str] = {}
+            self._lookups = 0
+            self._misses = 0
+
+        async def lookup(self, key: str) -> str | None:
+            async with self._lock:
+                self._lookups += 1
+            value = self._store.get(key)
+            if value is None:
+                self._misses += 1
+            return value
+
+        async def put(self, key: str, value: str) -> None:
+            async with self._lock:
+                self._store[key] = value
+
+        def get_stats(self) -> dict[str, int]:
+            return {
+                "lookups": self._lookups,
+                "misses": self._misses,
+            }
+""")
+
+_CACHE_AFTER = dedent("""\
+    import asyncio
+
+    from omnibase_core.mixins.mixin_metrics import MixinMetrics
+    from omnibase_core.nodes import NodeEffect
+
+
+    class NodeCacheEffect(NodeEffect, MixinMetrics):
+        def __init__(self, container) -> None:
+            super().__init__(container)
+            self._lock = asyncio.Lock()
+            self._store: dict[str, str] = {}
+
+        async def lookup(self, key: str) -> str | None:
+            self.increment_counter("lookups")
+            value = self._store.get(key)
+            if value is None:
+                self.increment_counter("misses")
+            return value
+
+        async def put(self, key: str, value: str) -> None:
+            async with self._lock:
+                self._store[key] = value
+
+        def get_stats(self) -> dict[str, int]:
+            return {
+                "lookups": MixinMetrics.get_metrics(self).get("lookups", {}).get("value", 0),
+                "misses": MixinMetrics.get_metrics(self).get("misses", {}).get("value", 0),
+            }
+""")
+
+_REDUCER_BEFORE = dedent("""\
+    from collections import Counter
+
+    from omnibase_core.nodes import NodeReducer
+
+
+    class NodeStatusReducer(NodeReducer):
+        def __init__(self, container, producer) -> None:
+            super().__init__(container)
+            self._producer = producer
+            self._by_status: Counter[str] = Counter()
+            self._events = 0
+            self._publish_failures = 0
+
+        def fold(self, event: dict) -> None:
+            self._by_status[event["status"]] += 1
+            self._events += 1
+
+        async def publish(self) -> dict:
+            summary = {"events": self._events, "by_status": dict(self._by_status)}
+            try:
+                await self._producer.send_and_wait("workflow.status-summary.v1", summary)
+            except ConnectionError:
+                self._publish_failures += 1
+            return summary
+
+        def get_metrics(self) -> dict[str, int]:
+            return {"publish_failures": self._publish_failures}
+""")
+
+_REDUCER_AFTER = dedent("""\
+    from collections import Counter
+
+    from omnibase_core.mixins.mixin_metrics import MixinMetrics
+    from omnibase_core.nodes import NodeReducer
+
+
+    class NodeStatusReducer(NodeReducer, MixinMetrics):
+        def __init__(self, container, producer) -> None:
+            super().__init__(container)
+            self._producer = producer
+            self._by_status: Counter[str] = Counter()
+            self._events = 0
+
+        def fold(self, event: dict) -> None:
+            self._by_status[event["status"]] += 1
+            self._events += 1
+
+        async def publish(self) -> dict:
+            summary = {"events": self._events, "by_status": dict(self._by_status)}
+            try:
+                await self._producer.send_and_wait("workflow.status-summary.v1", summary)
+            except ConnectionError:
+                self.increment_counter("publish_failures")
+            return summary
+
+        def get_metrics(self) -> dict[str, int]:
+            return {"publish_failures": MixinMetrics.get_metrics(self).get("publish_failures", {}).get("value", 0)}
+""")
+
+_PERCENTILE = dedent("""\
+    import time
+    from collections import deque
+
+    from omnibase_core.nodes import NodeEffect
+
+
+    class NodeQueryEffect(NodeEffect):
+        def __init__(self, container, pool) -> None:
+            super().__init__(container)
+            self._pool = pool
+            self._latencies_ms: deque[float] = deque(maxlen=1000)
+
+        async def query(self, sql: str) -> list:
+            started = time.perf_counter()
+            rows = await self._pool.fetch(sql)
+            self._latencies_ms.append((time.perf_counter() - started) * 1000.0)
+            return rows
+
+        def latency_p95_ms(self) -> float:
+            ordered = sorted(self._latencies_ms)
+            return ordered[int(len(ordered) * 0.95)] if ordered else 0.0
+""")
+
+_RESET = dedent("""\
+    from omnibase_core.nodes import NodeEffect
+
+
+    class NodePollerEffect(NodeEffect):
+        def __init__(self, container, client) -> None:
+            super().__init__(container)
+            self._client = client
+            self._polls = 0
+
+        async def poll(self) -> dict:
+            self._polls += 1
+            return await self._client.get("/jobs")
+
+        def reset_stats(self) -> None:
+            self._polls = 0
+
+        def get_stats(self) -> dict[str, int]:
+            return {"polls": self._polls}
+""")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1375,19 +1842,304 @@ class ReplaceHandKeptMetrics(Codemod):
     enabled_by = (MIXIN,)
     keywords = ("+=", "append(", "deque", "metric", "stat", "counter", "percentile", "latenc", "perf_counter",
                 "monotonic")
-    examples: ClassVar[tuple[Example, ...]] = ()
+    examples: ClassVar[tuple[Example, ...]] = (
+        Example(
+            title="scalar counters move to increment_counter; reads come back through MixinMetrics",
+            contract=_EFFECT_CONTRACT,
+            before=_CACHE_BEFORE,
+            after=_CACHE_AFTER,
+        ),
+        Example(
+            title="a reducer's domain counts stay; only its operational counter moves",
+            contract=_REDUCER_CONTRACT,
+            before=_REDUCER_BEFORE,
+            after=_REDUCER_AFTER,
+        ),
+        Example(
+            title="a latency buffer used for a percentile is kept (record_histogram keeps only the last value)",
+            contract=_EFFECT_CONTRACT,
+            before=_PERCENTILE,
+            after=_PERCENTILE,
+            warning="MixinMetrics is declared but not added",
+        ),
+        Example(
+            title="a counter that a method resets is kept (MixinMetrics has no per-counter reset)",
+            contract=_EFFECT_CONTRACT,
+            before=_RESET,
+            after=_RESET,
+            warning="MixinMetrics is declared but not added",
+        ),
+    )
 
     # -- detection --------------------------------------------------------------------------
     def detect(self, ctx: FileContext) -> list[Finding]:
+        _remember(ctx)
         facts = _FileMetrics(ctx, _imported_models(ctx))
         nodes = _node_class_names(ctx.module)
         plans = {name: _counter_plan(info, ctx.module, name in nodes) for name, info in facts.classes.items()}
+        for name, info in facts.classes.items():
+            movable = {attr for attr, why in plans[name].items() if why is None}
+            plans[name].update({lock: None for lock in _removable_locks(info, movable)})
         findings = []
         for span in facts.spans(_shapes_used_by_neighbours(ctx) | facts.shape_uses()):
             action, safety, reason = _judge(span, plans.get(span.info.name, {}) if span.info else {})
             findings.append(self.finding(ctx, span.start, span.end, action=action, safety=safety,
                                          replacement=_replacement(action), reason=reason, symbol=span.symbol))
         return findings
+
+    # -- migration --------------------------------------------------------------------------
+    def transform(self, state: MigrationState) -> None:
+        if not any(state.declared(switch) for switch in self.enabled_by):
+            return
+        before = state.files[state.node_path]
+        original = _FileMetrics(before, _imported_models(before)).classes.get(state.node_class)
+        moved, dropped_locks = _migrate_counters(state)
+        plan = _counter_plan(original, before.module, True) if original else {}
+        for path, finding in state.findings_of(str(self.concern)):
+            touched: set[str] = set()
+            if path == state.node_path and (finding.symbol == state.node_class
+                                            or finding.symbol.startswith(f"{state.node_class}.")):
+                lines = before.lines[finding.start_line - 1:finding.end_line]
+                touched = {m for line in lines for m in re.findall(r"\bself\.(\w+)", line)}
+            counters = sorted(a for a in touched if a in moved)
+            locks = sorted(a for a in touched if a in dropped_locks)
+            if not counters and not locks:
+                state.decide(finding, path, Outcome.KEPT, finding.reason)
+                continue
+            parts = []
+            if counters:
+                parts.append(f"{', '.join(counters)} now counted by {MIXIN}.increment_counter and read back "
+                             f"through {MIXIN}.get_metrics(self)")
+            if locks:
+                parts.append(f"{', '.join(locks)} guarded only those counters and was removed")
+            kinds = original.kinds if original else {}
+            rest = sorted(a for a in touched if a in kinds and a not in moved and a not in dropped_locks)
+            kept = [plan.get(a) or _WHY_KEPT.get(kinds[a], "") for a in rest]
+            if _WHY_KEPT["accessor"] in finding.reason:
+                kept.insert(0, "the snapshot method stays: " + _WHY_KEPT["accessor"])
+            kept = [k for k in dict.fromkeys(kept) if k]
+            if kept:
+                parts.append(_KEPT_MARK + "; ".join(kept))
+            state.decide(finding, path, Outcome.APPLIED, "; ".join(parts))
+
+
+def _migrate_counters(state: MigrationState) -> tuple[dict[str, str], set[str]]:
+    """Rewrite the node class's provable counters; return them (attribute -> counter name) and dropped locks."""
+    ctx = FileContext(state.node_path, str(state.node_path), state.module.code, _module=state.module)
+    facts = _FileMetrics(ctx, _imported_models(ctx))
+    info = facts.classes.get(state.node_class)
+    if info is None:
+        return {}, set()
+    others = [state.text_of(p) for p in state.files if p != state.node_path and p not in state.deleted]
+    plan = _counter_plan(info, state.module, True, others)
+    movable = [attr for attr, why in plan.items() if why is None]
+    if not movable:
+        return {}, set()
+    names = _unique_names(movable, state.module)
+    locks = {name for name, record in info.attrs.items()
+             if isinstance(record.first_value, cst.Call) and _call_name(record.first_value) in _LOCK_FACTORIES
+             and len(record.assigns) == 1 and record.init_statements}
+    migration = _CounterMigration(state.node_class, names, locks)
+    state.rewrite(migration)
+    unused = {lock for lock in migration.flattened if not _still_used(state.module, state.node_class, lock)}
+    if unused:
+        state.rewrite(_CounterMigration(state.node_class, {}, set(), drop=unused))
+    state.add_import(MIXIN_MODULE, MIXIN)
+    return names, unused
+
+
+def _unique_names(attrs: list[str], module: cst.Module) -> dict[str, str]:
+    """Counter names: the attribute without leading underscores, never one the module already uses."""
+    taken: set[str] = set()
+    for call in _find(module, cst.Call):
+        if _self_attr(call.func) in _MIXIN_CALLS | {"get_metrics"} or _call_name(call) in _MIXIN_CALLS:
+            if call.args and isinstance(call.args[0].value, cst.SimpleString):
+                taken.add(str(call.args[0].value.evaluated_value))
+    names: dict[str, str] = {}
+    for attr in sorted(attrs):
+        base = _counter_name(attr)
+        name, index = base, 2
+        while name in taken:
+            name, index = f"{base}_{index}", index + 1
+        taken.add(name)
+        names[attr] = name
+    return names
+
+
+def _still_used(module: cst.Module, class_name: str, attr: str) -> bool:
+    """True when ``self.attr`` appears in the class other than in its own assignment."""
+    for statement in module.body:
+        if isinstance(statement, cst.ClassDef) and statement.name.value == class_name:
+            info = _ClassMetrics(statement, set())
+            record = info.attrs.get(attr)
+            return record is not None and (bool(record.methods - _INIT_METHODS) or _init_reads(info, attr))
+    return True
+
+
+def _assigns_attr(line: cst.SimpleStatementLine, attr: str) -> bool:
+    return len(line.body) == 1 and any(_self_attr(t) == attr for t in _assign_targets(line.body[0]))
+
+
+def _init_reads(info: _ClassMetrics, attr: str) -> bool:
+    for name in _INIT_METHODS:
+        function = info.functions.get(name)
+        if function is None:
+            continue
+        for statement in _walk(function.statements):
+            parts = [statement] if _small(statement) else list(_header(statement))
+            for part in parts:
+                if attr in _refs(part).attrs and not (isinstance(part, cst.SimpleStatementLine)
+                                                      and _assigns_attr(part, attr)):
+                    return True
+    return False
+
+
+class _CounterMigration(cst.CSTTransformer):
+    """``self._x += n`` -> ``self.increment_counter("x", n)``; reads -> MixinMetrics.get_metrics(self)."""
+
+    def __init__(self, class_name: str, names: dict[str, str], locks: set[str],
+                 drop: set[str] | None = None) -> None:
+        self.class_name = class_name
+        self.names = names
+        self.locks = locks
+        self.drop = drop or set()
+        self.classes: list[str] = []
+        self.quotes: list[str] = []
+        self.generated: set[int] = set()
+        self.flattened: set[str] = set()
+
+    def _active(self) -> bool:
+        return self.classes == [self.class_name]
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        self.classes.pop()
+        return updated_node
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> None:
+        self.quotes.append(node.start)
+
+    def leave_FormattedString(self, original_node: cst.FormattedString,
+                              updated_node: cst.FormattedString) -> cst.FormattedString:
+        self.quotes.pop()
+        return updated_node
+
+    def _migrated(self, target: cst.BaseExpression) -> str | None:
+        attr = _self_attr(target)
+        return attr if self._active() and attr in self.names else None
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> bool:
+        return self._migrated(node.target) is None
+
+    def leave_AugAssign(self, original_node: cst.AugAssign,
+                        updated_node: cst.AugAssign) -> cst.BaseSmallStatement:
+        attr = self._migrated(original_node.target)
+        if attr is None:
+            return updated_node
+        amount = _int_literal(original_node.value)
+        args = [cst.Arg(cst.SimpleString(self._quoted(self.names[attr])))]
+        if amount != 1:
+            args[0] = args[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            args.append(cst.Arg(original_node.value))
+        call = cst.Call(func=cst.Attribute(cst.Name("self"), cst.Name("increment_counter")), args=args)
+        expression = cst.Expr(call, semicolon=original_node.semicolon)
+        self.generated.add(id(expression))
+        return expression
+
+    def visit_Assign(self, node: cst.Assign) -> bool:
+        return not any(self._migrated(t.target) for t in node.targets)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
+        return self._migrated(node.target) is None
+
+    def leave_Attribute(self, original_node: cst.Attribute,
+                        updated_node: cst.Attribute) -> cst.BaseExpression:
+        attr = self._migrated(original_node)
+        if attr is None:
+            return updated_node
+        name = self._quoted(self.names[attr])
+        value = self._quoted("value")
+        return cst.parse_expression(f"{MIXIN}.get_metrics(self).get({name}, {{}}).get({value}, 0)").with_changes(
+            lpar=updated_node.lpar, rpar=updated_node.rpar)
+
+    def _quoted(self, text: str) -> str:
+        quote = "'" if self.quotes and '"' in self.quotes[-1] else '"'
+        return f"{quote}{text}{quote}"
+
+    def _removed(self, statement: cst.BaseStatement) -> bool:
+        if not self._active() or not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            return False
+        small = statement.body[0]
+        targets = _assign_targets(small) if isinstance(small, (cst.Assign, cst.AnnAssign)) else []
+        return len(targets) == 1 and (_self_attr(targets[0]) in self.names or _self_attr(targets[0]) in self.drop)
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock,
+                            updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+        body: list[cst.BaseStatement] = []
+        carried: list[cst.EmptyLine] = []
+        for statement in updated_node.body:
+            if self._removed(statement):
+                carried.extend(statement.leading_lines)
+                continue
+            if carried:
+                statement = statement.with_changes(leading_lines=[*carried, *statement.leading_lines])
+                carried = []
+            body.append(statement)
+        if not body:
+            body = [cst.SimpleStatementLine([cst.Pass()], leading_lines=carried)]
+        return updated_node.with_changes(body=body)
+
+    def leave_With(self, original_node: cst.With,
+                   updated_node: cst.With) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
+        if not self._active() or len(updated_node.items) != 1:
+            return updated_node
+        lock = _self_attr(updated_node.items[0].item)
+        if lock not in self.locks or updated_node.items[0].asname is not None:
+            return updated_node
+        body = updated_node.body
+        statements: list[cst.BaseStatement]
+        if isinstance(body, cst.SimpleStatementSuite):
+            statements = [cst.SimpleStatementLine(body=body.body)]
+        else:
+            statements = list(body.body)
+        if not statements or not all(
+            isinstance(s, cst.SimpleStatementLine) and all(id(small) in self.generated for small in s.body)
+            for s in statements
+        ):
+            return updated_node
+        self.flattened.add(lock)
+        first = statements[0]
+        statements[0] = first.with_changes(leading_lines=[*updated_node.leading_lines, *first.leading_lines])
+        return cst.FlattenSentinel(statements)
+
+
+def _removable_locks(info: _ClassMetrics, movable: set[str]) -> set[str]:
+    """Metric locks whose every ``with`` block only increments counters that move to MixinMetrics."""
+    removable = set()
+    for lock, kind in info.kinds.items():
+        if kind != "lock" or not movable:
+            continue
+        blocks = []
+        other_use = False
+        for function in info.functions.values():
+            for statement in _walk(function.statements):
+                if isinstance(statement, cst.With) and any(_self_attr(i.item) == lock for i in statement.items):
+                    blocks.append(statement)
+                elif function.name not in _INIT_METHODS and (
+                        lock in _refs(*_header(statement)).attrs or any(lock in _refs(s).attrs
+                                                                         for s in _small(statement))):
+                    other_use = True
+        if other_use or not blocks:
+            continue
+        if all(len(b.items) == 1 and all(
+                isinstance(inner, cst.SimpleStatementLine) and all(
+                    isinstance(small, cst.AugAssign) and _self_attr(small.target) in movable
+                    for small in inner.body)
+                for inner in _body_statements(b.body)) for b in blocks):
+            removable.add(lock)
+    return removable
 
 
 def _replacement(action: Action) -> str:
@@ -1406,25 +2158,27 @@ def _judge(span: _Span, plan: dict[str, str | None]) -> tuple[Action, Safety, st
     """Action, safety and reason of a finding, from the metric state it holds."""
     if span.what == "class":
         return Action.KEEP, Safety.SAFE, _WHY_KEPT["class"]
+    if span.what == "constant":
+        return Action.KEEP, Safety.SAFE, _WHY_KEPT["constant"]
     if span.what == "helper" or span.method_kind == "helper":
         return Action.KEEP, Safety.SAFE, _WHY_KEPT["helper"]
     info = span.info
     kinds = [info.kinds[a] for a in sorted(span.attrs)] if info else []
-    movable = sorted(a for a in span.attrs if a in plan and plan[a] is None)
+    movable = sorted(a for a in span.attrs if a in plan and plan[a] is None and info.kinds[a] == "counter")
     blocked = [plan[a] for a in sorted(span.attrs) if plan.get(a)]
-    rest = [k for a, k in zip(sorted(span.attrs), kinds) if k != "counter"]
+    rest = [k for a, k in zip(sorted(span.attrs), kinds) if k != "counter" and not (k == "lock" and a in plan)]
     kept = "; ".join([*dict.fromkeys(b for b in blocked if b), *([_reasons(rest)] if rest else [])])
     if span.method_kind == "accessor":
         if movable:
             return (Action.SIMPLIFY, Safety.SAFE,
-                    f"reads of {', '.join(movable)} come from {MIXIN}.get_metrics; the snapshot stays: "
+                    f"reads of {', '.join(movable)} come from {MIXIN}.get_metrics; {_KEPT_MARK}"
                     + _WHY_KEPT["accessor"])
         return Action.KEEP, Safety.SAFE, _WHY_KEPT["accessor"] + (f"; {kept}" if kept else "")
     moved = f"scalar counter(s) {', '.join(movable)}: increment_counter keeps the same totals"
     if movable and not kept:
         return Action.REPLACE, Safety.SAFE, moved
     if movable:
-        return Action.SIMPLIFY, Safety.SAFE, f"{moved}; kept: {kept}"
+        return Action.SIMPLIFY, Safety.SAFE, f"{moved}; {_KEPT_MARK}{kept}"
     if not kinds:
         return Action.KEEP, Safety.SAFE, _WHY_KEPT["timer"]
     if set(kinds) <= {"gauge"}:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,18 +53,109 @@ def self_attr(node: cst.BaseExpression | None) -> str | None:
     return None
 
 
+_SKIPPED_FIELDS = frozenset({"lpar", "rpar", "comma", "leading_lines", "header", "footer", "semicolon",
+                             "lines_after_decorators", "equal", "colon", "dot", "lbracket",
+                             "rbracket", "lbrace", "rbrace", "operator", "asynchronous", "newline"})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(kind)
+                      if f.name not in _SKIPPED_FIELDS and "whitespace" not in f.name)
+        _FIELDS[kind] = names
+    return names
+
+
+def _walk(node: cst.CSTNode, out: list[cst.CSTNode]) -> None:
+    out.append(node)
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            _walk(value, out)
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    _walk(item, out)
+
+
+class _TreeIndex:
+    """Preorder positions of every node of a module, so subtree queries by type are slices."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        order: list[cst.CSTNode] = []
+        _walk(module, order)
+        self.position = {id(node): index for index, node in enumerate(order)}
+        self.order = order
+        self.end = [0] * len(order)
+        self._by_type: dict[type, list[int]] = {}
+        self._matching: dict[type, list[list[int]]] = {}
+        for index, node in enumerate(order):
+            self._by_type.setdefault(type(node), []).append(index)
+        self._subtree_ends()
+
+    def _subtree_ends(self) -> None:
+        """Walk the preorder list backwards: a subtree ends where its last child's subtree ends."""
+        order, position, end = self.order, self.position, self.end
+        for index in range(len(order) - 1, -1, -1):
+            node = order[index]
+            last = index + 1
+            for name in _child_fields(type(node)):
+                value = getattr(node, name)
+                children = value if isinstance(value, (tuple, list)) else (value,)
+                for child in children:
+                    if isinstance(child, cst.CSTNode):
+                        last = max(last, end[position[id(child)]])
+            end[index] = last
+
+    def of_type[T: cst.CSTNode](self, root: cst.CSTNode, kind: type[T]) -> list[T] | None:
+        start = self.position.get(id(root))
+        if start is None or self.order[start] is not root:
+            return None
+        stop = self.end[start]
+        lists = self._matching.get(kind)
+        if lists is None:
+            lists = self._matching[kind] = [p for t, p in self._by_type.items() if issubclass(t, kind)]
+        found: list[int] = []
+        for positions in lists:
+            found.extend(positions[bisect.bisect_left(positions, start):bisect.bisect_left(positions, stop)])
+        if len(lists) > 1:
+            found.sort()
+        return [self.order[i] for i in found]  # type: ignore[misc]
+
+
+_INDEXES: dict[int, _TreeIndex] = {}
+_NODE_INDEX: dict[int, _TreeIndex] = {}
+
+
+def index_module(module: cst.Module) -> None:
+    """Index ``module`` once so that ``nodes_of`` on its subtrees is fast (a few modules are kept)."""
+    if id(module) in _INDEXES and _INDEXES[id(module)].module is module:
+        return
+    if len(_INDEXES) >= 24:
+        oldest = next(iter(_INDEXES))
+        stale = _INDEXES.pop(oldest)
+        for node in stale.order:
+            if _NODE_INDEX.get(id(node)) is stale:
+                del _NODE_INDEX[id(node)]
+    index = _TreeIndex(module)
+    _INDEXES[id(module)] = index
+    for node in index.order:
+        _NODE_INDEX[id(node)] = index
+
+
 def nodes_of[T: cst.CSTNode](root: cst.CSTNode, kind: type[T]) -> list[T]:
-    """Every descendant of ``root`` (itself included) of type ``kind``."""
-    found: list[T] = []
-
-    class _Collect(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            if isinstance(node, kind):
-                found.append(node)
-            return True
-
-    root.visit(_Collect())
-    return found
+    """Every descendant of ``root`` (itself included) of type ``kind``, in source order."""
+    index = _NODE_INDEX.get(id(root))
+    if index is not None:
+        found = index.of_type(root, kind)
+        if found is not None:
+            return found
+    order: list[cst.CSTNode] = []
+    _walk(root, order)
+    return [node for node in order if isinstance(node, kind)]
 
 
 def names_in(root: cst.CSTNode) -> set[str]:
@@ -106,12 +199,6 @@ def function_body(function: cst.FunctionDef) -> Sequence[cst.BaseStatement]:
     return body.body if isinstance(body, cst.IndentedBlock) else []
 
 
-def is_docstring(statement: cst.BaseStatement) -> bool:
-    return (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
-            and isinstance(statement.body[0], cst.Expr)
-            and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
-
-
 def param_names(function: cst.FunctionDef) -> list[str]:
     params = function.params
     ordered = [*params.posonly_params, *params.params]
@@ -147,7 +234,7 @@ class Spans:
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
         self._whole: list[tuple[int, int, str]] = []
-        self._statements: list[tuple[int, int, int, str, int, int]] = []  # block, index, kind, start, end
+        self._statements: list[tuple[int, int, str, int, int]] = []  # block id, index, kind, start, end
         self._parts: list[tuple[int, int, str]] = []
 
     def whole(self, node: cst.ClassDef | cst.FunctionDef, kind: str) -> None:
@@ -158,19 +245,16 @@ class Spans:
     def statement(self, node: cst.CSTNode, kind: str, block: Sequence[cst.BaseStatement] | None = None,
                   index: int = -1) -> None:
         start, end = self.ctx.span(node)
-        self._statements.append((id(block) if block is not None else id(node), index, 0, kind, start, end))
+        self._statements.append((id(block) if block is not None else id(node), index, kind, start, end))
 
     def lines(self, start: int, end: int, kind: str) -> None:
         self._parts.append((start, end, kind))
 
-    def is_covered(self, start: int, end: int) -> bool:
-        return within((start, end), [(s, e) for s, e, _ in self._whole])
-
     def result(self) -> list[tuple[int, int, str]]:
         found: list[tuple[int, int, str]] = list(self._whole)
-        ordered = sorted(self._statements, key=lambda item: (item[0], item[1], item[4]))
+        ordered = sorted(self._statements, key=lambda item: (item[0], item[1], item[3]))
         current: list | None = None
-        for block, index, _, kind, start, end in ordered:
+        for block, index, kind, start, end in ordered:
             if current is not None and current[0] == block and index >= 0 and current[1] + 1 == index \
                     and current[4] + 1 == start:
                 current[1], current[4] = index, max(current[4], end)
@@ -306,6 +390,7 @@ class LoggingFacts:
 
 
 def logging_facts(ctx: FileContext, depth: int = 0) -> LoggingFacts:
+    index_module(ctx.module)
     facts = LoggingFacts()
     imports = imported_names(ctx)
     logging_names = _logging_names(ctx.module, imports)
@@ -457,6 +542,7 @@ class StructuredLoggingScan:
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
+        index_module(ctx.module)
         self.facts = logging_facts(ctx)
         self.spans = Spans(ctx)
         self.helper_functions: set[int] = set()  # id() of _log-style helper FunctionDefs

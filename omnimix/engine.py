@@ -21,6 +21,7 @@ from codemods.registry import all_codemods
 from omnimix.catalog import Catalog, load_catalog
 from omnimix.context import FileContext
 from omnimix.contract import ContractError, NodeContract, load_contract
+from omnimix.contract_validation import validate_contract
 from omnimix.discovery import NodeDir, display_path
 from omnimix.findings import Finding
 from omnimix.loc import ZERO, LineCount, code_line_numbers, count_lines
@@ -338,21 +339,8 @@ def _record_undecided(state: MigrationState) -> None:
 
 
 def _declaration_problems(contract: NodeContract, loaded, catalog: Catalog) -> list[str]:
-    problems = []
-    for index, mixin in enumerate(contract.mixins):
-        if not mixin.enabled:
-            continue
-        line = loaded.line("mixins", index, "name")
-        where = f"{loaded.path}:{line or 1}: mixins[{index}].name"
-        missing = catalog.not_shipped_entry(mixin.name)
-        if missing is not None:
-            problems.append(f"{where}: {mixin.name} is not shipped by omnibase-core "
-                            f"{catalog.omnibase_core_version}: {missing.reason}; use {missing.alternative}")
-        elif catalog.get(mixin.name) is None:
-            hint = catalog.suggest(mixin.name)
-            problems.append(f"{where}: unknown mixin {mixin.name!r}"
-                            + (f"; did you mean {', '.join(hint)}?" if hint else ""))
-    return problems
+    """The contract's errors under the rules of ``omnimix validate``; warnings do not stop a migration."""
+    return [problem.render() for problem in validate_contract(loaded, catalog) if problem.is_error]
 
 
 def _mentions_node(text: str) -> bool:

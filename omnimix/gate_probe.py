@@ -136,24 +136,36 @@ def probe_composition(spec: dict, copy_root: Path) -> dict:
         if name not in present:
             problems.append(f"{name} was applied by the migration but is not in the MRO of {class_name}")
 
+    warnings: list[str] = []
+    result["warnings"] = warnings
     for name, klass in found:
         if klass is base_class or (name, klass) in own_mixins:
             for hook in catalog[name]["hooks"]:
                 problem = _hook_problem(cls, klass, hook["name"])
                 if problem:
                     problems.append(problem)
+        if (name, klass) in own_mixins:
+            for method in catalog[name]["methods"]:
+                problem = _hook_problem(cls, klass, method)
+                if problem:
+                    warnings.append(f"{problem} (it shadows a method of {name}, not a hook: code using "
+                                    f"{name}'s API gets the node's version)")
 
     instance = _construct(cls, spec, problems, notes)
     result["constructed"] = instance is not None
     if instance is not None:
+        called: set[str] = set()
         for name, _ in found:
-            for hook, check in spec["runtime_checks"].items():
-                if hook in {h["name"] for h in catalog[name]["hooks"]}:
-                    problem = _runtime_problem(instance, class_name, hook, check)
-                    if problem:
-                        problems.append(problem)
-                    else:
-                        notes.append(f"{class_name}.{hook}() returns what {name} expects")
+            for hook in catalog[name]["hooks"]:
+                check = spec["runtime_checks"].get(hook["name"])
+                if check is None or hook["name"] in called:
+                    continue
+                called.add(hook["name"])
+                problem = _runtime_problem(instance, class_name, hook["name"], check)
+                if problem:
+                    problems.append(problem)
+                else:
+                    notes.append(f"{class_name}.{hook['name']}() returns what {name} expects")
     return result
 
 
@@ -199,7 +211,7 @@ def _hook_problem(cls: type, mixin: type, hook: str) -> str | None:
         return None
     if cls.__mro__.index(owner) > cls.__mro__.index(mixin):
         return None  # resolved after the mixin: the mixin's own hook wins
-    where = f"{owner.__qualname__}.{hook}"
+    where = f"{owner.__name__}.{hook}"
     raw, expected = vars(owner)[hook], vars(expected_owner)[hook]
     if _kind(raw) != _kind(expected):
         return f"{where} is a {_kind(raw)}, but {mixin.__name__}.{hook} is a {_kind(expected)}"
@@ -230,29 +242,29 @@ def _signature_mismatch(want: inspect.Signature, got: inspect.Signature, skip: i
     got_kwargs = any(p.kind is p.VAR_KEYWORD for p in given)
     got_positional = [p for p in given if p.kind in _POSITIONAL]
     got_names = {p.name: p for p in given if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-    matched: set[str] = set()
+    counterpart: dict[str, inspect.Parameter] = {}  # name in got -> the hook parameter it receives
     for position, param in enumerate(p for p in wanted if p.kind in _POSITIONAL):
         if position < len(got_positional):
-            matched.add(got_positional[position].name)
+            counterpart[got_positional[position].name] = param
         elif not got_args:
             return f"it does not accept the positional parameter {param.name!r}"
     for param in wanted:
         if param.kind is param.KEYWORD_ONLY:
             if param.name in got_names:
-                matched.add(param.name)
+                counterpart[param.name] = param
             elif not got_kwargs:
                 return f"it does not accept the keyword parameter {param.name!r}"
         elif param.kind is param.VAR_POSITIONAL and not got_args:
             return "it does not accept *args"
         elif param.kind is param.VAR_KEYWORD and not got_kwargs:
             return "it does not accept **kwargs"
-    optional_in_want = {p.name for p in wanted if p.default is not p.empty}
-    for position, param in enumerate(given):
+    for param in given:
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or param.default is not param.empty:
             continue
-        if param.name not in matched:
+        hook_param = counterpart.get(param.name)
+        if hook_param is None:
             return f"it requires {param.name!r}, which callers of the hook do not pass"
-        if param.name in optional_in_want:
+        if hook_param.default is not hook_param.empty:
             return f"it requires {param.name!r}, which is optional in the hook"
     return None
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from omnimix import OMNIBASE_CORE_VERSION, __version__
+from omnimix.gate_results import GateReport, StageStatus
 from omnimix.loc import ZERO, LineCount, count_lines
 from omnimix.migration_state import Outcome
 from omnimix.results import FileScan, NodeResult
@@ -27,7 +30,16 @@ def node_totals(result: NodeResult) -> tuple[LineCount, LineCount]:
     return before, after
 
 
-def migration_json(results: Sequence[NodeResult], *, mode: str) -> dict[str, object]:
+def migration_json(
+    results: Sequence[NodeResult],
+    *,
+    mode: str,
+    gates: Mapping[Path, GateReport] | None = None,
+    verification: str | None = None,
+) -> dict[str, object]:
+    """The report as JSON. ``gates`` holds the gate report of each verified node (by directory);
+    ``verification`` says why nothing was verified when it is off."""
+    gates = gates or {}
     nodes = []
     total_before = total_after = ZERO
     for result in results:
@@ -64,16 +76,32 @@ def migration_json(results: Sequence[NodeResult], *, mode: str) -> dict[str, obj
             ],
             "mixins_applied": list(result.mixins_applied),
             "warnings": list(result.warnings),
+            "quality_gates": _gate_json(result, gates.get(result.directory), verification),
         })
     return {
         "omnimix_version": __version__,
         "omnibase_core_version": OMNIBASE_CORE_VERSION,
         "mode": mode,
+        "verification": verification or "on",
         "nodes": nodes,
         "totals": {"before": _count(total_before), "after": _count(total_after),
                    "nodes": len(results),
-                   "changed": sum(1 for r in results if r.changed_files)},
+                   "changed": sum(1 for r in results if r.changed_files),
+                   "gates_passed": sum(1 for g in gates.values() if g.passed),
+                   "gates_failed": sum(1 for g in gates.values() if not g.passed)},
     }
+
+
+def _gate_json(result: NodeResult, gate: GateReport | None, verification: str | None) -> dict[str, object]:
+    if gate is not None:
+        return gate.to_json()
+    return {"status": "not_run", "reason": _not_run(result, verification), "stages": []}
+
+
+def _not_run(result: NodeResult, verification: str | None) -> str:
+    if verification:
+        return verification
+    return f"nothing to verify ({result.status})"
 
 
 def _display(result: NodeResult, path) -> str:
@@ -101,8 +129,15 @@ def scan_json(scans: Sequence[FileScan], nodes: Sequence[dict[str, object]] = ()
     }
 
 
-def migration_markdown(results: Sequence[NodeResult], *, mode: str) -> str:
-    """The "Regeneration Report": LOC comparison, feature parity, mixins applied, per node."""
+def migration_markdown(
+    results: Sequence[NodeResult],
+    *,
+    mode: str,
+    gates: Mapping[Path, GateReport] | None = None,
+    verification: str | None = None,
+) -> str:
+    """The "Regeneration Report": LOC comparison, feature parity, mixins applied, quality gates."""
+    gates = gates or {}
     out = ["# Regeneration Report", "", f"omnimix {__version__}, target omnibase-core {OMNIBASE_CORE_VERSION}, {mode}.", ""]
     total_before = total_after = ZERO
     out += ["## LOC comparison", "", "| node | file | lines before | lines after | code lines before | code lines after |",
@@ -144,14 +179,30 @@ def migration_markdown(results: Sequence[NodeResult], *, mode: str) -> str:
     for result in results:
         applied = ", ".join(result.mixins_applied) or "none"
         out.append(f"- {result.display}: {applied}")
-    return "\n".join(out) + "\n"
+    out += ["", "## Quality gates", ""]
+    for result in results:
+        gate = gates.get(result.directory)
+        if gate is None:
+            out += [f"### {result.display}", "", f"Not run: {_not_run(result, verification)}.", ""]
+            continue
+        verdict = "passed" if gate.passed else "**failed**"
+        out += [f"### {result.display}", "", f"Gate {verdict} in {gate.seconds:.1f}s.", "",
+                "| stage | status | seconds | reason |", "|---|---|---:|---|"]
+        for stage in gate.stages:
+            status = f"**{stage.status}**" if stage.failed else str(stage.status)
+            out.append(f"| {stage.name} | {status} | {stage.seconds:.2f} | {_cell(stage.reason)} |")
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def print_migration_summary(console: Console, results: Sequence[NodeResult], *, mode: str) -> None:
+def print_migration_summary(
+    console: Console, results: Sequence[NodeResult], *, mode: str, verification: str | None = None
+) -> None:
+    """The summary table and notes; ``verification`` is the line saying whether the gate ran."""
     table = Table(title=f"omnimix migrate ({mode})", show_lines=False)
     for column in ("node", "status", "lines", "code lines", "applied", "unsafe", "kept", "mixins"):
         table.add_column(column, justify="right" if column in ("lines", "code lines", "applied", "unsafe", "kept") else "left")
@@ -185,6 +236,26 @@ def print_migration_summary(console: Console, results: Sequence[NodeResult], *, 
             f = decision.finding
             console.print(f"[cyan]kept[/cyan] {_display(result, decision.path)}:{f.start_line} {f.concern} "
                           f"`{f.symbol}`: {decision.note}")
+    if verification:
+        console.print(f"verification: {verification}")
+
+
+_STATUS_STYLE = {StageStatus.PASSED: "green", StageStatus.FAILED: "red", StageStatus.SKIPPED: "yellow"}
+
+
+def print_gate(console: Console, gate: GateReport, *, failures_only: bool = False) -> None:
+    """One line per stage (status, seconds, reason) under a line with the node and the verdict."""
+    verdict = "[green]passed[/green]" if gate.passed else "[red]failed[/red]"
+    console.print(f"[bold]{escape(gate.node)}[/bold]: gate {verdict} in {gate.seconds:.1f}s", soft_wrap=True)
+    for stage in gate.stages:
+        if failures_only and not stage.failed:
+            continue
+        style = _STATUS_STYLE[stage.status]
+        console.print(f"  {stage.name:<12} [{style}]{stage.status!s:<8}[/{style}] {stage.seconds:6.2f}s  "
+                      f"{escape(stage.reason)}", soft_wrap=True)
+        trace = stage.details.get("traceback")
+        if stage.failed and isinstance(trace, str):
+            console.print(trace, markup=False)
 
 
 def print_scan_table(console: Console, scans: Sequence[FileScan]) -> None:

@@ -1,0 +1,749 @@
+"""Retries: hand-written retry loops, retry decorators and re-scheduling failure handlers.
+
+A retry is recognised by what the code does, not by names: a loop that sleeps and leaves on
+success (``for attempt in range(...)`` / ``while attempts < max`` with backoff), a function that
+sleeps for an exponential delay computed from its attempt argument (a failure handler that
+re-schedules), the decorator or wrapper that holds such a loop and the places applying it, the
+settings only that code reads, and consumer loops that sleep in an error handler and go on.
+omnibase-core's ModelRetryPolicy always adds jitter to its delays and matches errors by class
+name, so a loop is only rewritten when its delays are provably identical to
+``ModelRetryConfig.calculate_delay(n, include_jitter=False)``; everything else is kept with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import ClassVar
+from collections.abc import Iterator
+
+import libcst as cst
+
+from codemods.base import Codemod, Example
+from codemods.replace_circuit_breaker import (
+    body_statements,
+    child_blocks,
+    dotted_name,
+    function_symbols,
+    is_logging_statement,
+    merge_spans,
+    module_constants_used_only_in,
+    parse_file,
+    resolve_symbol,
+    self_attr,
+    span_of,
+    walk,
+    walk_body,
+)
+from omnimix.concerns import Action, Concern, Safety
+from omnimix.context import FileContext
+from omnimix.findings import Finding
+from omnimix.migration_state import MigrationState, Outcome
+
+#: ModelRetryConfig is not in the catalog; this path was checked against omnibase-core 0.47.57.
+RETRY_CONFIG_MODULE = "omnibase_core.models.core.model_retry_config"
+RETRY_CONFIG = "ModelRetryConfig"
+_SETUP_METHODS = {"__init__", "__post_init__", "initialize", "setup", "_setup"}
+_JITTER_WORDS = ("random", "rng", "uniform", "jitter")
+
+
+# =============================================================================================
+# Shapes of retry code
+# =============================================================================================
+def is_sleep(call: cst.CSTNode) -> bool:
+    """``asyncio.sleep(x)``, ``time.sleep(x)``, ``self._clock.sleep(x)``, ``sleep(x)``."""
+    if not isinstance(call, cst.Call):
+        return False
+    name = dotted_name(call.func) or ""
+    return name == "sleep" or name.endswith(".sleep")
+
+
+def _loop_parts(loop: cst.For | cst.While) -> Iterator[cst.CSTNode]:
+    """Nodes that belong to ``loop`` itself: its body without nested loops and definitions."""
+    stack: list[cst.CSTNode] = [loop.body]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in node.children:
+            if isinstance(child, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            stack.append(child)
+
+
+def _inside_handler(loop: cst.For | cst.While) -> set[int]:
+    """Ids of the nodes of ``loop`` that sit inside an ``except`` clause."""
+    ids: set[int] = set()
+    for node in _loop_parts(loop):
+        if isinstance(node, cst.ExceptHandler):
+            ids |= {id(n) for n in walk(node)}
+    return ids
+
+
+@dataclass
+class RetryLoop:
+    """A loop that retries: where it is, how its delays and attempts are computed."""
+
+    loop: cst.For | cst.While
+    function: cst.FunctionDef
+    start: int
+    end: int
+    sleeps: list[cst.Call]
+    wrapper: bool = False  # the loop calls a callable it was given (a retry wrapper or decorator)
+
+
+@dataclass
+class FileRetries:
+    """Retry code of one file."""
+
+    spans: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, what)
+    loops: list[RetryLoop] = field(default_factory=list)
+    helpers: dict[str, cst.FunctionDef] = field(default_factory=dict)
+    dedicated: dict[str, cst.FunctionDef] = field(default_factory=dict)  # short name -> function
+    wrappers: set[str] = field(default_factory=set)
+
+
+def _sleeping_helpers(ctx: FileContext) -> dict[str, cst.FunctionDef]:
+    """Functions that sleep for an exponential delay computed from an argument (re-scheduling handlers)."""
+    helpers = {}
+    for _, func in function_symbols(ctx):
+        if any(isinstance(n, (cst.For, cst.While)) for n in walk_body(func)):
+            continue
+        params = {p.name.value for p in [*func.params.params, *func.params.kwonly_params]}
+        assigned: dict[str, cst.BaseExpression] = {}
+        for node in walk_body(func):
+            if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+                assigned[node.targets[0].target.value] = node.value
+        for node in walk_body(func):
+            if is_sleep(node) and node.args:  # type: ignore[union-attr]
+                delay = _expand(node.args[0].value, assigned)  # type: ignore[union-attr]
+                if _exponential_in(delay, params):
+                    helpers[func.name.value] = func
+    return helpers
+
+
+def _expand(expr: cst.BaseExpression, assigned: dict[str, cst.BaseExpression], depth: int = 3) -> cst.BaseExpression:
+    if isinstance(expr, cst.Name) and expr.value in assigned and depth:
+        return _expand(assigned[expr.value], assigned, depth - 1)
+    return expr
+
+
+def _exponential_in(expr: cst.CSTNode, names: set[str]) -> bool:
+    for node in walk(expr):
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Power):
+            if {n.value for n in walk(node) if isinstance(n, cst.Name)} & names:
+                return True
+    return False
+
+
+def _calls_helper(node: cst.CSTNode, helpers: dict[str, cst.FunctionDef]) -> bool:
+    if not isinstance(node, cst.Call):
+        return False
+    name = self_attr(node.func) or (node.func.value if isinstance(node.func, cst.Name) else None)
+    return name in helpers
+
+
+def _retry_loops(ctx: FileContext, helpers: dict[str, cst.FunctionDef]) -> tuple[list[RetryLoop], list[tuple[int, int]]]:
+    """Retry loops of a file, and the try statements of loops that back off on error and go on."""
+    loops, backoffs = [], []
+    for _, func in function_symbols(ctx):
+        for node in walk_body(func):
+            if not isinstance(node, (cst.For, cst.While)):
+                continue
+            parts = list(_loop_parts(node))
+            handler_ids = _inside_handler(node)
+            sleeps = [n for n in parts if is_sleep(n) or _calls_helper(n, helpers)]
+            if not sleeps:
+                continue
+            exits = [n for n in parts if isinstance(n, (cst.Return, cst.Break)) and id(n) not in handler_ids]
+            if exits:
+                start, end = ctx.span(node)
+                loops.append(RetryLoop(node, func, start, end, sleeps))
+                continue
+            for part in parts:
+                if isinstance(part, cst.Try) and any(any(is_sleep(n) for n in walk(h)) for h in part.handlers):
+                    backoffs.append(ctx.span(part))
+    return loops, backoffs
+
+
+def _control_names(loop: cst.For | cst.While) -> set[str]:
+    """Names that steer a retry loop: its header, what it reassigns, its sleeps and exit tests."""
+    names: set[str] = set()
+    header = [loop.test] if isinstance(loop, cst.While) else [loop.iter, loop.target]
+    for node in header:
+        names |= {n.value for n in walk(node) if isinstance(n, cst.Name)}
+    for node in _loop_parts(loop):
+        if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            names |= {n.value for t in targets for n in walk(t) if isinstance(n, cst.Name) and self_attr(t) is None}
+        elif is_sleep(node):
+            names |= {n.value for n in walk(node) if isinstance(n, cst.Name)}
+        elif isinstance(node, cst.If) and any(isinstance(n, (cst.Break, cst.Return, cst.Raise)) for n in walk(node.body)):
+            names |= {n.value for n in walk(node.test) if isinstance(n, cst.Name)}
+    return names - {"self"}
+
+
+def _assigned_names(stmt: cst.CSTNode) -> set[str] | None:
+    """Names a simple assignment statement binds, or None when it is not only assignments."""
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return None
+    names: set[str] = set()
+    for small in stmt.body:
+        if isinstance(small, cst.Assign):
+            names |= {n.value for t in small.targets if isinstance(t.target, (cst.Name, cst.Tuple, cst.List))
+                      for n in walk(t.target) if isinstance(n, cst.Name)}
+        elif isinstance(small, (cst.AnnAssign, cst.AugAssign)) and isinstance(small.target, cst.Name):
+            names.add(small.target.value)
+        else:
+            return None
+    return names
+
+
+def _block_of(stmts: list[cst.BaseStatement], target: cst.CSTNode) -> list[cst.BaseStatement] | None:
+    if any(s is target for s in stmts):
+        return stmts
+    for stmt in stmts:
+        for block in child_blocks(stmt):
+            found = _block_of(block, target)
+            if found is not None:
+                return found
+    return None
+
+
+def _loop_span(ctx: FileContext, loop: RetryLoop) -> tuple[int, int]:
+    """The loop with the set-up statements that feed it and the give-up statements after it."""
+    block = _block_of(body_statements(loop.function), loop.loop) or [loop.loop]
+    index = next(i for i, s in enumerate(block) if s is loop.loop)
+    control = _control_names(loop.loop)
+    first = index
+    while first > 0:
+        names = _assigned_names(block[first - 1])
+        if not names or not names & control:
+            break
+        first -= 1
+    last = index
+    for position in range(index + 1, len(block)):
+        stmt = block[position]
+        if isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, cst.Raise) for s in stmt.body):
+            last = position
+            break
+        if not is_logging_statement(stmt):
+            break
+    return ctx.span(block[first])[0], ctx.span(block[last])[1]
+
+
+def _params(func: cst.FunctionDef) -> set[str]:
+    return {p.name.value for p in [*func.params.posonly_params, *func.params.params, *func.params.kwonly_params]}
+
+
+def _dedicated_chain(ctx: FileContext, func: cst.FunctionDef) -> cst.FunctionDef:
+    """The outermost function that only wraps ``func`` (decorator factories): validation, def, return."""
+    current = func
+    while True:
+        symbol = ctx.symbols.of(current)
+        parent = ctx.symbols.named(symbol.parent) if symbol and symbol.parent else None
+        if parent is None or parent.is_class or not isinstance(parent.node, cst.FunctionDef):
+            return current
+        ok = True
+        for stmt in body_statements(parent.node):
+            if stmt is current:
+                continue
+            if isinstance(stmt, cst.If) and any(isinstance(n, cst.Raise) for n in walk(stmt.body)) and stmt.orelse is None:
+                continue
+            if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Return) \
+                    and isinstance(stmt.body[0].value, cst.Name) and stmt.body[0].value.value == current.name.value:
+                continue
+            ok = False
+        if not ok:
+            return current
+        current = parent.node
+
+
+def _enclosing_params(ctx: FileContext, func: cst.FunctionDef) -> set[str]:
+    """Parameters of ``func`` and of the functions it is nested in."""
+    params: set[str] = set()
+    symbol = ctx.symbols.of(func)
+    while symbol is not None:
+        if isinstance(symbol.node, cst.FunctionDef):
+            params |= _params(symbol.node)
+        symbol = ctx.symbols.named(symbol.parent) if symbol.parent else None
+    return params - {"self", "cls"}
+
+
+def _calls_callable_argument(ctx: FileContext, loop: RetryLoop) -> bool:
+    """Whether the loop calls a callable handed to its function (or to an enclosing function)."""
+    params = _enclosing_params(ctx, loop.function)
+    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in params
+               for n in _loop_parts(loop.loop))
+
+
+def analyze_retries(ctx: FileContext) -> FileRetries:
+    result = FileRetries()
+    result.helpers = _sleeping_helpers(ctx)
+    loops, backoffs = _retry_loops(ctx, result.helpers)
+    result.loops = loops
+    for start, end in backoffs:
+        result.spans.append((start, end, "backoff"))
+    for name, func in result.helpers.items():
+        start, end = span_of(ctx, func)
+        result.spans.append((start, end, "helper"))
+        result.dedicated[name] = func
+    for loop in loops:
+        start, end = _loop_span(ctx, loop)
+        loop.start, loop.end = start, end
+        loop.wrapper = _calls_callable_argument(ctx, loop)
+        statements = body_statements(loop.function)
+        if statements and ctx.span(statements[0])[0] >= start and ctx.span(statements[-1])[1] <= end:
+            outer = _dedicated_chain(ctx, loop.function)
+            start, end = span_of(ctx, outer)
+            result.dedicated[outer.name.value] = outer
+            if loop.wrapper:
+                result.wrappers.add(outer.name.value)
+        result.spans.append((start, end, "loop"))
+    _wrapper_uses(ctx, result)
+    _settings(ctx, result)
+    covered = {line for start, end, _ in result.spans for line in range(start, end + 1)}
+    for start, end, _ in module_constants_used_only_in(ctx, covered, _operation_data(ctx)):
+        if not any(s <= start and end <= e for s, e, _ in result.spans):
+            result.spans.append((start, end, "constant"))
+    return result
+
+
+def _operation_data(ctx: FileContext) -> frozenset[int]:
+    """Nodes that are the retried operation's data, not retry settings.
+
+    The arguments of awaited calls other than sleeps (what is sent on each attempt) and the error
+    types a handler catches (the operation's error vocabulary, often shared with other code).
+    """
+    ids: set[int] = set()
+    for node in walk(ctx.module, into_defs=True):
+        if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call) and not is_sleep(node.expression):
+            ids |= {id(arg) for arg in node.expression.args}
+        elif isinstance(node, cst.ExceptHandler) and node.type is not None:
+            ids.add(id(node.type))
+    return frozenset(ids)
+
+
+@lru_cache(maxsize=256)
+def _wrappers_of_file(path: str, mtime_ns: int) -> frozenset[str]:
+    module = parse_file(Path(path))
+    if module is None:
+        return frozenset()
+    return frozenset(analyze_retries(FileContext(Path(path), path, module.code)).wrappers)
+
+
+def _imported_wrappers(ctx: FileContext) -> set[str]:
+    """Local names of retry wrappers and decorators imported from other project modules."""
+    names = set()
+    for node in walk(ctx.module):
+        if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
+            continue
+        for alias in node.names:
+            local = dotted_name(alias.asname.name) if alias.asname else dotted_name(alias.name)
+            resolved = resolve_symbol(ctx.path, ctx.module, local or "")
+            if resolved is None or resolved[0] == ctx.path:
+                continue
+            try:
+                wrappers = _wrappers_of_file(str(resolved[0]), resolved[0].stat().st_mtime_ns)
+            except OSError:
+                continue
+            if resolved[1] in wrappers:
+                names.add(local or "")
+    return names
+
+
+def _wrapper_uses(ctx: FileContext, result: FileRetries) -> None:
+    """Decorators applying a retry wrapper, and statements calling one."""
+    wrappers = result.wrappers | _imported_wrappers(ctx)
+    if not wrappers:
+        return
+
+    def applies(node: cst.CSTNode) -> bool:
+        call = node.func if isinstance(node, cst.Call) else node  # type: ignore[attr-defined]
+        name = self_attr(call) or dotted_name(call)
+        return name in wrappers
+
+    for _, func in function_symbols(ctx):
+        for decorator in func.decorators:
+            expr = decorator.decorator
+            if applies(expr.func if isinstance(expr, cst.Call) else expr):  # type: ignore[arg-type]
+                pos = ctx.positions[decorator]
+                result.spans.append((pos.start.line, pos.end.line, "applied"))
+        if func.name.value in result.dedicated:
+            continue
+        for start, end in _calling_statements(ctx, body_statements(func), applies):
+            result.spans.append((start, end, "applied"))
+
+
+def _calling_statements(ctx: FileContext, stmts: list[cst.BaseStatement], applies) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    found: list[tuple[int, int]] = []
+    for stmt in stmts:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            if any(isinstance(n, cst.Call) and applies(n) for n in walk(stmt)):
+                found.append(ctx.span(stmt))
+            continue
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        inner = [s for block in child_blocks(stmt) for s in _calling_statements(ctx, block, applies)]
+        if isinstance(stmt, cst.If) and stmt.orelse is None and isinstance(stmt.body, cst.IndentedBlock) and inner \
+                and len(inner) == len(stmt.body.body):
+            found.append(ctx.span(stmt))
+        else:
+            found.extend(inner)
+    return found
+
+
+def _settings(ctx: FileContext, result: FileRetries) -> None:
+    """Attributes set up in a constructor and read only by retry code, with their validation."""
+    covered = {line for start, end, _ in result.spans for line in range(start, end + 1)}
+    if not covered:
+        return
+    operation = {id(n) for node in walk(ctx.module, into_defs=True)
+                 if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call) and not is_sleep(node.expression)
+                 for n in walk(node.expression, into_defs=True)}
+    for cls in ctx.symbols.classes():
+        methods = [s for s in ctx.symbols.methods_of(cls.name)]
+        reads: dict[str, list[int]] = {}
+        for method in methods:
+            targets = {id(t) for n in walk(method.node, into_defs=True)
+                       if isinstance(n, (cst.Assign, cst.AugAssign, cst.AnnAssign))
+                       for t in ([x.target for x in n.targets] if isinstance(n, cst.Assign) else [n.target])}
+            for node in walk(method.node, into_defs=True):
+                attr = self_attr(node)
+                if attr and id(node) not in targets and node in ctx.positions:
+                    # what an attempt calls (the client, the operation) is not a retry setting
+                    line = 0 if id(node) in operation else ctx.positions[node].start.line
+                    reads.setdefault(attr, []).append(line)
+        for method in methods:
+            if method.short_name not in _SETUP_METHODS:
+                continue
+            block = body_statements(method.node)  # type: ignore[arg-type]
+            for index, stmt in enumerate(block):
+                attr = _assigned_attr(stmt)
+                if attr is None or not reads.get(attr) or not all(line in covered for line in reads[attr]):
+                    continue
+                start, end = ctx.span(stmt)
+                value_names = {n.value for n in walk(stmt) if isinstance(n, cst.Name)}
+                back = index
+                while back > 0 and isinstance(block[back - 1], cst.If) and block[back - 1].orelse is None \
+                        and any(isinstance(n, cst.Raise) for n in walk(block[back - 1].body)) \
+                        and {n.value for n in walk(block[back - 1].test) if isinstance(n, cst.Name)} & value_names:
+                    back -= 1
+                result.spans.append((ctx.span(block[back])[0], end, "setting"))
+
+
+def _assigned_attr(stmt: cst.CSTNode) -> str | None:
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    small = stmt.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        return self_attr(small.targets[0].target)
+    if isinstance(small, cst.AnnAssign) and small.value is not None:
+        return self_attr(small.target)
+    return None
+
+
+# =============================================================================================
+# Comparing a loop with omnibase-core
+# =============================================================================================
+@dataclass(frozen=True)
+class Doubling:
+    """A delay that is exactly ``base * 2 ** (n - 1)`` for the 1-based attempt ``n`` (never capped)."""
+
+    attempts: int
+    base: float
+    one_based: cst.BaseExpression  # expression of the 1-based attempt number
+    delay: cst.BaseExpression  # the expression to replace
+
+
+def _number(expr: cst.CSTNode | None) -> float | None:
+    if isinstance(expr, cst.Integer):
+        return float(int(expr.value))
+    if isinstance(expr, cst.Float):
+        return float(expr.value)
+    return None
+
+
+def _range_attempts(loop: cst.For) -> tuple[str, int, bool] | None:
+    """(variable, attempts, zero_based) for ``for v in range(N)`` / ``range(1, N + 1)`` with a literal N."""
+    if not isinstance(loop.target, cst.Name) or not isinstance(loop.iter, cst.Call) \
+            or dotted_name(loop.iter.func) != "range":
+        return None
+    args = [a.value for a in loop.iter.args]
+    if len(args) == 1 and _number(args[0]) is not None:
+        return loop.target.value, int(_number(args[0]) or 0), True
+    if len(args) == 2 and _number(args[0]) == 1:
+        stop = args[1]
+        if isinstance(stop, cst.BinaryOperation) and isinstance(stop.operator, cst.Add) and _number(stop.right) == 1 \
+                and _number(stop.left) is not None:
+            return loop.target.value, int(_number(stop.left) or 0), False
+    return None
+
+
+def _exponent_of(expr: cst.BaseExpression, var: str) -> int | None:
+    """0 for ``var``, -1 for ``var - 1`` (parentheses allowed), else None."""
+    if isinstance(expr, cst.Name) and expr.value == var:
+        return 0
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Subtract) \
+            and isinstance(expr.left, cst.Name) and expr.left.value == var and _number(expr.right) == 1:
+        return -1
+    return None
+
+
+def _doubling(expr: cst.BaseExpression, var: str) -> tuple[float, int] | None:
+    """(base, exponent offset) for ``B * 2 ** e``, ``2 ** e * B`` or ``2 ** e``."""
+    def power(node: cst.BaseExpression) -> int | None:
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Power) and _number(node.left) == 2:
+            return _exponent_of(node.right, var)
+        return None
+
+    if power(expr) is not None:
+        return 1.0, power(expr)  # type: ignore[return-value]
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
+        for factor, other in ((expr.left, expr.right), (expr.right, expr.left)):
+            if _number(factor) is not None and power(other) is not None:
+                return _number(factor), power(other)  # type: ignore[return-value]
+    return None
+
+
+def identical_doubling(loop: cst.For | cst.While) -> Doubling | None:
+    """The delay of ``loop`` when it is provably ``ModelRetryConfig.calculate_delay(n, include_jitter=False)``."""
+    if not isinstance(loop, cst.For):
+        return None
+    header = _range_attempts(loop)
+    if header is None:
+        return None
+    var, attempts, zero_based = header
+    sleeps = [n for n in _loop_parts(loop) if is_sleep(n)]
+    if len(sleeps) != 1 or not sleeps[0].args or not 1 <= attempts <= 10:  # type: ignore[attr-defined]
+        return None
+    delay = sleeps[0].args[0].value  # type: ignore[attr-defined]
+    if isinstance(delay, cst.Name):
+        sources = [n for n in _loop_parts(loop) if isinstance(n, cst.Assign) and any(
+            isinstance(t.target, cst.Name) and t.target.value == delay.value for t in n.targets)]
+        if len(sources) != 1 or any(isinstance(n, cst.AugAssign) and isinstance(n.target, cst.Name)
+                                    and n.target.value == delay.value for n in _loop_parts(loop)):
+            return None
+        delay = sources[0].value
+    expr, cap = delay, None
+    if isinstance(expr, cst.Call) and dotted_name(expr.func) == "min" and len(expr.args) == 2:
+        first, second = expr.args[0].value, expr.args[1].value
+        expr, cap = (first, _number(second)) if _number(second) is not None else (second, _number(first))
+        if cap is None:
+            return None
+    shape = _doubling(expr, var)
+    if shape is None:
+        return None
+    base, offset = shape
+    if (zero_based and offset != 0) or (not zero_based and offset != -1) or not 0.1 <= base <= 60.0:
+        return None
+    largest = base * 2 ** (attempts - 1)
+    if cap is not None and cap < largest:
+        return None
+    one_based = cst.BinaryOperation(left=cst.Name(var), operator=cst.Add(
+        whitespace_before=cst.SimpleWhitespace(" "), whitespace_after=cst.SimpleWhitespace(" ")),
+        right=cst.Integer("1")) if zero_based else cst.Name(var)
+    return Doubling(attempts, base, one_based, delay)
+
+
+_POLICY_ERRORS = {"ConnectionError", "TimeoutError", "HTTPError"}
+
+
+def _module_tuples(module: cst.Module) -> dict[str, list[str]]:
+    """Module-level names bound to tuples of names (error classifications), with their elements."""
+    tuples: dict[str, list[str]] = {}
+    for node in walk(module):
+        if isinstance(node, (cst.Assign, cst.AnnAssign)) and isinstance(node.value, cst.Tuple):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, cst.Name):
+                    tuples.setdefault(target.value, []).extend(
+                        dotted_name(e.value) or "<expression>" for e in node.value.elements)
+    return tuples
+
+
+def _delay_nodes(nodes: list[cst.CSTNode]) -> list[cst.CSTNode]:
+    """The sleep arguments of ``nodes`` and the assignments computing the names they use."""
+    everything = [n for node in nodes for n in walk(node)]
+    delays: list[cst.CSTNode] = [a.value for n in everything if is_sleep(n) for a in n.args]  # type: ignore[attr-defined]
+    names = {n.value for d in delays for n in walk(d) if isinstance(n, cst.Name)}
+    chosen: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        for node in everything:
+            if id(node) in chosen or not isinstance(node, (cst.Assign, cst.AugAssign)):
+                continue
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            if any(isinstance(t, cst.Name) and t.value in names for t in targets):
+                chosen.add(id(node))
+                delays.append(node)
+                names |= {n.value for n in walk(node.value) if isinstance(n, cst.Name)}
+                changed = True
+    return delays
+
+
+def _differences(nodes: list[cst.CSTNode], tuples: dict[str, list[str]], params: set[str]) -> list[str]:
+    """What makes the retry code in ``nodes`` behave differently from ModelRetryPolicy."""
+    notes: list[str] = []
+    everything = [n for node in nodes for n in walk(node)]
+    caught: set[str] = set()
+    retried_on_errors = False
+    for node in everything:
+        if not isinstance(node, cst.Try) or not any(
+                isinstance(n, cst.Await) and not is_sleep(n.expression) for n in walk(node.body)):
+            continue
+        for handler in node.handlers:
+            retried_on_errors = True
+            types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type] if handler.type else []
+            for item in types:
+                name = dotted_name(item.value if isinstance(item, cst.Element) else item) or "<expression>"  # type: ignore[arg-type]
+                caught.update(tuples.get(name, [name]))
+    if caught & {"Exception", "BaseException"}:
+        notes.append("it retries any Exception")
+    elif caught & params:
+        notes.append("it retries the exception types it is given, matched by class (ModelRetryPolicy matches "
+                     "class names)")
+    elif caught - _POLICY_ERRORS:
+        notes.append("it retries " + ", ".join(sorted(caught - _POLICY_ERRORS)) + ", which ModelRetryPolicy's "
+                     "default class-name list does not")
+    if not retried_on_errors and any(isinstance(n, (cst.For, cst.While)) for n in nodes):
+        notes.append("it retries on a returned value, not on an error")
+    if any(isinstance(n, cst.Comparison) and (dotted_name(n.left) or "").rsplit(".", 1)[-1] in {"status", "status_code"}
+           for n in everything):
+        notes.append("it decides on HTTP status codes (ModelRetryPolicy's default list is 429/500/502/503/504)")
+    if any(isinstance(n, cst.SimpleString) and "retry-after" in n.value.lower() for n in everything):
+        notes.append("it honours a Retry-After header")
+    delay = [n for node in _delay_nodes(nodes) for n in walk(node)]
+    if any(isinstance(n, cst.Call) and dotted_name(n.func) == "min" for n in delay):
+        notes.append("its delay is capped (ModelRetryPolicy.create_exponential_backoff ignores max_delay)")
+    if any(isinstance(n, cst.Call) and any(w in (dotted_name(n.func) or "").lower() for w in _JITTER_WORDS)
+           for n in delay):
+        notes.append("it adds jitter from its own random source")
+    multiplied = any(isinstance(n, cst.AugAssign) and isinstance(n.operator, cst.MultiplyAssign) for n in delay)
+    powers = [n for n in delay if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Power)]
+    if multiplied or any(_number(p.left) != 2.0 for p in powers):
+        notes.append("its backoff multiplier is its own setting (ModelRetryPolicy always doubles)")
+    if any(isinstance(n, cst.Subscript) for n in delay):
+        notes.append("its delays come from a fixed table")
+    return notes
+
+
+_KEEP_BASE = ("ModelRetryPolicy.calculate_next_delay() always adds jitter (time-hash based, about 10%) and "
+              "matches retryable errors by class name (default ConnectionError, TimeoutError, HTTPError)")
+
+
+# =============================================================================================
+# The codemod
+# =============================================================================================
+class ReplaceRetryLoops(Codemod):
+    """Hand-written retries: rewritten only when omnibase-core computes the very same delays."""
+
+    name = "replace-retry-loops"
+    concern = Concern.RETRY
+    description = (
+        "Finds hand-written retry loops, retry decorators, re-scheduling failure handlers and error back-off in "
+        "consumer loops; replaces a loop's delay computation by ModelRetryConfig.calculate_delay() only when the "
+        "delays are provably identical, and keeps everything else with the reason."
+    )
+    enabled_by = ("advanced_features.retry_policy",)
+    keywords = ("sleep", "retry", "retries", "backoff", "attempt")
+    examples: ClassVar[tuple[Example, ...]] = ()  # set below the class
+
+    def detect(self, ctx: FileContext) -> list[Finding]:
+        return [finding for finding, _ in self._findings(ctx, analyze_retries(ctx))]
+
+    def _findings(self, ctx: FileContext, retries: FileRetries) -> list[tuple[Finding, Doubling | None]]:
+        spans = [(s, e) for s, e, _ in retries.spans
+                 if not any((s2, e2) != (s, e) and s2 <= s and e <= e2 for s2, e2, _ in retries.spans)]
+        results = []
+        tuples = _module_tuples(ctx.module)
+        for start, end in merge_spans(ctx, spans):
+            kinds = {what for s, e, what in retries.spans if start <= s and e <= end}
+            loops = [loop for loop in retries.loops if start <= loop.start and loop.end <= end]
+            doubling = identical_doubling(loops[0].loop) if len(loops) == 1 else None
+            nodes: list[cst.CSTNode] = [loop.loop for loop in loops]
+            nodes += [f for f in retries.helpers.values() if start <= span_of(ctx, f)[0] <= end]
+            if any(_calls_helper(n, retries.helpers) for loop in loops for n in walk(loop.loop)):
+                nodes += list(retries.helpers.values())
+            params = set().union(*(_enclosing_params(ctx, loop.function) for loop in loops)) if loops else set()
+            action, safety, reason = self._judge(kinds, doubling, nodes, tuples, params)
+            results.append((self.finding(ctx, start, end, action=action, safety=safety,
+                                         replacement="omnibase_core ModelRetryPolicy / ModelRetryConfig",
+                                         reason=reason), doubling))
+        return results
+
+    @staticmethod
+    def _judge(kinds: set[str], doubling: Doubling | None, nodes: list[cst.CSTNode], tuples: dict[str, list[str]],
+               params: set[str]) -> tuple[Action, Safety, str]:
+        if doubling is not None:
+            return (Action.SIMPLIFY, Safety.SAFE,
+                    f"its delays {doubling.base:g} * 2 ** (n - 1) over {doubling.attempts} attempts are exactly "
+                    f"ModelRetryConfig(max_attempts={doubling.attempts}, backoff_seconds={doubling.base:g})"
+                    ".calculate_delay(n, include_jitter=False); the loop itself stays")
+        if kinds == {"backoff"}:
+            return (Action.KEEP, Safety.SAFE,
+                    "error back-off of a loop that goes on after success (a consumer loop): not a retry policy, "
+                    "omnibase-core has no equivalent")
+        if kinds <= {"applied"}:
+            return (Action.KEEP, Safety.SAFE, "applies the hand-written retry wrapper; it goes when the wrapper does")
+        if kinds <= {"setting", "constant"}:
+            return (Action.KEEP, Safety.SAFE, "settings read only by the hand-written retry code; they go with it")
+        notes = _differences(nodes, tuples, params)
+        detail = ("; it differs: " + "; ".join(notes)) if notes else ""
+        return (Action.KEEP, Safety.SAFE,
+                f"no behaviour-preserving omnibase-core equivalent: {_KEEP_BASE}; NodeEffect's contract retry "
+                "(retry_delay_ms * 2**attempt, +-10% jitter) retries any exception" + detail)
+
+    def transform(self, state: MigrationState) -> None:
+        if not any(state.declared(switch) for switch in self.enabled_by):
+            return
+        found = state.findings_of(str(self.concern))
+        if not found:
+            return
+        judged: dict[tuple[Path, int, int], Doubling | None] = {}
+        for path in {p for p, _ in found}:
+            ctx = state.files[path]
+            for finding, doubling in self._findings(ctx, analyze_retries(ctx)):
+                judged[(path, finding.start_line, finding.end_line)] = doubling
+        rewriter = _UseRetryConfig()
+        if any(d is not None for (path, _, _), d in judged.items() if path == state.node_path):
+            state.rewrite(rewriter)
+            if rewriter.rewritten:
+                state.add_import(RETRY_CONFIG_MODULE, RETRY_CONFIG)
+        for path, finding in found:
+            doubling = judged.get((path, finding.start_line, finding.end_line))
+            if doubling is not None and path == state.node_path and rewriter.rewritten:
+                state.decide(finding, path, Outcome.APPLIED,
+                             f"delay now ModelRetryConfig(max_attempts={doubling.attempts}, backoff_seconds="
+                             f"{doubling.base:g}).calculate_delay(n, include_jitter=False): same values")
+            else:
+                state.decide(finding, path, Outcome.KEPT, finding.reason)
+
+
+class _UseRetryConfig(cst.CSTTransformer):
+    """Replaces a provably identical doubling delay by ModelRetryConfig.calculate_delay()."""
+
+    def __init__(self) -> None:
+        self.targets: dict[int, Doubling] = {}
+        self.rewritten = 0
+
+    def visit_For(self, node: cst.For) -> None:
+        doubling = identical_doubling(node)
+        if doubling is not None:
+            self.targets[id(doubling.delay)] = doubling
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[no-untyped-def]
+        doubling = self.targets.get(id(original_node))
+        if doubling is None:
+            return super().on_leave(original_node, updated_node)
+        self.rewritten += 1
+        config = cst.parse_expression(
+            f"{RETRY_CONFIG}(max_attempts={doubling.attempts}, backoff_seconds={doubling.base!r})")
+        return cst.Call(
+            func=cst.Attribute(value=config, attr=cst.Name("calculate_delay")),
+            args=[cst.Arg(doubling.one_based, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                  cst.Arg(cst.Name("False"), keyword=cst.Name("include_jitter"),
+                          equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                                whitespace_after=cst.SimpleWhitespace("")))],
+        )

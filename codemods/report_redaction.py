@@ -1,0 +1,371 @@
+"""Report hand-rolled redaction of secrets: sanitisers, sensitive-key sets, redaction regexes, call sites."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import libcst as cst
+
+from codemods.base import Codemod, Example
+from codemods.report_structured_logging import (
+    Spans,
+    StructuredLoggingScan,
+    dotted,
+    function_body,
+    index_module,
+    imported_names,
+    inner_blocks,
+    load_context,
+    names_in,
+    nodes_of,
+    param_names,
+)
+from omnimix.concerns import Action, Concern, Safety
+from omnimix.context import FileContext
+from omnimix.findings import Finding
+from omnimix.migration_state import MigrationState, Outcome
+
+SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "api-key",
+                "authorization", "bearer", "credential", "private_key", "cookie", "sk-")
+_PLACEHOLDER = re.compile(r"redact|\*\*\*|mask|\[hidden\]", re.IGNORECASE)
+_NAME_HINT = re.compile(r"redact|saniti[sz]|mask|scrub|censor|obfuscat|sensitive", re.IGNORECASE)
+_URL_CREDENTIALS = re.compile(r"://.*:.*@")
+
+KEEP_REASON = (
+    "MixinSensitiveFieldRedaction is not equivalent: it matches key names by substring (it also redacts "
+    "'author', 'monkey', 'hashtag'), applies extra fields only at the top level, does not scrub secrets inside "
+    "strings (URLs with credentials, bearer tokens, sk- keys) and its redact() returns {} on a node that is "
+    "not a Pydantic model, so this redaction is kept"
+)
+REPLACEMENT = "omnibase_core MixinSensitiveFieldRedaction (not equivalent)"
+
+
+def has_secret_word(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in SECRET_WORDS)
+
+
+def _string_value(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        try:
+            value = node.evaluated_value
+        except Exception:  # noqa: BLE001 - odd literal: not a secret pattern
+            return None
+        return value if isinstance(value, str) else None
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = _string_value(node.left), _string_value(node.right)
+        return left + right if left is not None and right is not None else None
+    return None
+
+
+def _strings_in(node: cst.CSTNode) -> list[str]:
+    found = []
+    for literal in nodes_of(node, cst.SimpleString):
+        value = _string_value(literal)
+        if value is not None:
+            found.append(value)
+    for part in nodes_of(node, cst.FormattedStringText):
+        found.append(part.value)
+    return found
+
+
+@dataclass
+class RedactionFacts:
+    """Module-level redaction definitions of one file."""
+
+    functions: set[str] = field(default_factory=set)  # module-level functions (local or imported)
+    methods: set[int] = field(default_factory=set)  # id() of redaction methods defined here
+    classes: set[int] = field(default_factory=set)  # id() of redaction classes defined here
+    secret_regexes: set[str] = field(default_factory=set)
+    sensitive_sets: set[str] = field(default_factory=set)
+    placeholders: set[str] = field(default_factory=set)
+    constants: dict[str, int] = field(default_factory=dict)  # module constant -> index in module body
+
+
+def redaction_facts(ctx: FileContext, depth: int = 0) -> RedactionFacts:
+    index_module(ctx.module)
+    facts = RedactionFacts()
+    body = ctx.module.body
+    for index, statement in enumerate(body):
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            target, value = _constant(small)
+            if target is None or value is None:
+                continue
+            facts.constants[target] = index
+            text = _string_value(value)
+            if text is not None and _PLACEHOLDER.search(text):
+                facts.placeholders.add(target)
+            if _is_compiled_regex(value):
+                pattern = " ".join(_strings_in(value))
+                if has_secret_word(pattern) or _URL_CREDENTIALS.search(pattern):
+                    facts.secret_regexes.add(target)
+            elif _is_string_collection(value) and any(has_secret_word(s) for s in _strings_in(value)):
+                facts.sensitive_sets.add(target)
+    for name, item in imported_names(ctx).items():
+        if not item.project_local:
+            continue
+        other = load_context(item.path) if depth < 2 else None
+        if other is not None:
+            if item.name in redaction_facts(other, depth + 1).functions:
+                facts.functions.add(name)
+        elif _NAME_HINT.search(item.name) and item.name[:1].islower():
+            facts.functions.add(name)
+    functions = {s.name.value: s for s in body if isinstance(s, cst.FunctionDef)}
+    classes = [s for s in body if isinstance(s, cst.ClassDef)]
+    methods = [(cls, m) for cls in classes for m in _methods(cls)]
+    for _ in range(3):  # a sanitiser calling another sanitiser is one too
+        for name, function in functions.items():
+            if name not in facts.functions and _is_redaction_function(function, facts, set()):
+                facts.functions.add(name)
+        for cls, method in methods:
+            own = {m.name.value for m in _methods(cls) if id(m) in facts.methods}
+            if id(method) not in facts.methods and _is_redaction_function(method, facts, own):
+                facts.methods.add(id(method))
+    for cls in classes:
+        if _NAME_HINT.search(cls.name.value) and any(id(m) in facts.methods for m in _methods(cls)):
+            facts.classes.add(id(cls))
+    return facts
+
+
+def _methods(cls: cst.ClassDef) -> list[cst.FunctionDef]:
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else []
+    return [s for s in body if isinstance(s, cst.FunctionDef)]
+
+
+def _constant(small: cst.BaseSmallStatement) -> tuple[str | None, cst.BaseExpression | None]:
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+        return small.targets[0].target.value, small.value
+    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+        return small.target.value, small.value
+    return None, None
+
+
+def _is_compiled_regex(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Call) and (dotted(value.func) or "").split(".")[-1] == "compile" \
+        and (dotted(value.func) or "") in ("re.compile", "compile", "regex.compile")
+
+
+def _is_string_collection(value: cst.BaseExpression) -> bool:
+    if isinstance(value, cst.Call) and dotted(value.func) in ("frozenset", "set", "tuple", "list") and value.args:
+        value = value.args[0].value
+    if not isinstance(value, (cst.Set, cst.Tuple, cst.List)):
+        return False
+    return bool(value.elements) and all(_string_value(element.value) is not None for element in value.elements)
+
+
+def _is_redaction_function(function: cst.FunctionDef, facts: RedactionFacts, own_methods: set[str]) -> bool:
+    """Structure of a sanitiser: it masks values with a placeholder, applies secret regexes, checks keys
+    against sensitive names, calls another sanitiser, or shortens a secret parameter to a hint."""
+    names = names_in(function)
+    strings = _strings_in(function)
+    hinted = bool(_NAME_HINT.search(function.name.value))
+    uses_regex = bool(names & facts.secret_regexes) or any(
+        dotted(call.func) == "re.sub" and any(has_secret_word(s) for s in _strings_in(call)) for call in
+        nodes_of(function, cst.Call))
+    placeholder = bool(names & facts.placeholders) or any(_PLACEHOLDER.search(s) for s in strings)
+    sensitive_keys = bool(names & facts.sensitive_sets) or any(has_secret_word(s) for s in strings)
+    calls_other = any(
+        (isinstance(call.func, cst.Name) and call.func.value in facts.functions)
+        or (isinstance(call.func, cst.Attribute) and call.func.attr.value in own_methods)
+        for call in nodes_of(function, cst.Call))
+    if hinted and (uses_regex or placeholder or sensitive_keys or calls_other):
+        return True
+    if placeholder and (uses_regex or sensitive_keys):
+        return True
+    return _masks_secret_parameter(function)
+
+
+def _masks_secret_parameter(function: cst.FunctionDef) -> bool:
+    secrets = {name for name in param_names(function) if has_secret_word(name)}
+    if not secrets:
+        return False
+    for subscript in nodes_of(function, cst.Subscript):
+        if isinstance(subscript.value, cst.Name) and subscript.value.value in secrets \
+                and any(isinstance(element.slice, cst.Slice) for element in subscript.slice):
+            return True
+    return False
+
+
+class RedactionScan:
+    """Redaction findings of one module."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+        self.facts = redaction_facts(ctx)
+        self.logging = StructuredLoggingScan(ctx)
+        self.spans = Spans(ctx)
+        self._dedicated: list[cst.CSTNode] = []
+        self._scan()
+
+    def _scan(self) -> None:
+        body = self.ctx.module.body
+        for statement in body:
+            if isinstance(statement, cst.ClassDef):
+                if id(statement) in self.facts.classes:
+                    self._dedicate(statement, "redaction class")
+                    continue
+                for method in _methods(statement):
+                    if id(method) in self.facts.methods:
+                        self._dedicate(method, "redaction method")
+                    elif not self._emit_path(statement, method):
+                        self._scan_block(function_body(method))
+            elif isinstance(statement, cst.FunctionDef):
+                if statement.name.value in self.facts.functions:
+                    self._dedicate(statement, "redaction function")
+                elif id(statement) not in self.logging.helper_functions:
+                    self._scan_block(function_body(statement))
+        self._scan_constants(body)
+        self._scan_block([s for s in body if isinstance(s, cst.SimpleStatementLine)
+                          and not self._is_constant_statement(s)])
+
+    def _dedicate(self, node: cst.ClassDef | cst.FunctionDef, kind: str) -> None:
+        self._dedicated.append(node)
+        self.spans.whole(node, kind)
+
+    def _emit_path(self, cls: cst.ClassDef, method: cst.FunctionDef) -> bool:
+        """Sanitising inside a logger wrapper's emit path (or a ``_log`` helper) is that wrapper's own
+        behaviour, reported as structured logging; sanitising one field before logging is a call site."""
+        if id(method) in self.logging.helper_functions:
+            return True
+        return id(cls) in self.logging.wrapper_classes and self.logging.emits_directly(method)
+
+    def _is_constant_statement(self, statement: cst.SimpleStatementLine) -> bool:
+        return all(_constant(small)[0] is not None for small in statement.body)
+
+    def _scan_constants(self, body: Sequence[cst.BaseStatement]) -> None:
+        """Module constants used only by redaction code: key sets, regexes, placeholders, limits."""
+        if not self._dedicated:
+            return
+        dedicated = {id(node) for node in self._dedicated}
+        uses: dict[str, list[bool]] = {}
+
+        def note(node: cst.CSTNode, inside: bool) -> None:
+            for name in names_in(node):
+                uses.setdefault(name, []).append(inside)
+
+        for statement in body:
+            if id(statement) in dedicated:
+                note(statement, True)
+            elif isinstance(statement, cst.ClassDef):
+                members = statement.body.body if isinstance(statement.body, cst.IndentedBlock) else []
+                for member in members:
+                    note(member, id(member) in dedicated)
+                for part in (*statement.bases, *statement.decorators):
+                    note(part, False)
+            elif isinstance(statement, cst.SimpleStatementLine) and self._is_constant_statement(statement):
+                for small in statement.body:
+                    value = _constant(small)[1]
+                    if value is not None:
+                        note(value, False)
+            else:
+                note(statement, False)
+        for name, index in self.facts.constants.items():
+            seen = uses.get(name)
+            if seen and all(seen):
+                self.spans.statement(body[index], "module constant used only by redaction code", body, index)
+
+    def _scan_block(self, block: Sequence[cst.BaseStatement]) -> None:
+        for index, statement in enumerate(block):
+            if isinstance(statement, cst.SimpleStatementLine):
+                if self._calls_redaction(statement):
+                    self.spans.statement(statement, "call of a redaction helper", block, index)
+                continue
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            test = statement.test if isinstance(statement, (cst.If, cst.While)) else None
+            if test is not None and self._calls_redaction(test):
+                start = self.ctx.positions[statement].start.line
+                self.spans.lines(start, self.ctx.positions[test].end.line, "call of a redaction helper")
+            for inner in inner_blocks(statement):
+                self._scan_block(inner)
+
+    def _calls_redaction(self, node: cst.CSTNode) -> bool:
+        return any(isinstance(call.func, cst.Name) and call.func.value in self.facts.functions
+                   for call in nodes_of(node, cst.Call))
+
+
+class ReportRedaction(Codemod):
+    """Secrets redaction written by hand. MixinSensitiveFieldRedaction does not behave the same: report it."""
+
+    name = "report-redaction"
+    concern = Concern.REDACTION
+    description = (
+        "Reports hand-written redaction of secrets (sanitisers, sensitive-key sets, redaction regexes and where "
+        "they are called) and keeps it: MixinSensitiveFieldRedaction over-redacts, works only on top-level keys "
+        "and does not scrub strings."
+    )
+    enabled_by: ClassVar[tuple[str, ...]] = ("advanced_features.security_validation",
+                                             "advanced_features.observability")
+    keywords: ClassVar[tuple[str, ...]] = ("redact", "saniti", "mask", "scrub", "censor", "obfuscat", "sensitive",
+                                           "password", "secret", "token", "api_key", "bearer", "credential")
+    examples: ClassVar[tuple[Example, ...]] = (
+        Example(
+            title="a sanitiser, its regex and its call site are reported and kept",
+            contract="name: n\nnode_type: EFFECT\nadvanced_features:\n  security_validation: {sanitize_logs: true}\n",
+            before=(
+                "import logging\nimport re\n\nfrom omnibase_core.nodes import NodeEffect\n\n"
+                "logger = logging.getLogger(__name__)\n"
+                "_TOKEN_RE = re.compile(r\"(?i)bearer\\s+\\S+\")\n\n\n"
+                "def scrub(text: str) -> str:\n"
+                "    return _TOKEN_RE.sub(\"bearer ***\", text)\n\n\n"
+                "class NodeCallerEffect(NodeEffect):\n"
+                "    async def call(self, error: Exception) -> None:\n"
+                "        logger.error(\"call failed: %s\", scrub(str(error)))\n"
+            ),
+            after=(
+                "import logging\nimport re\n\nfrom omnibase_core.nodes import NodeEffect\n\n"
+                "logger = logging.getLogger(__name__)\n"
+                "_TOKEN_RE = re.compile(r\"(?i)bearer\\s+\\S+\")\n\n\n"
+                "def scrub(text: str) -> str:\n"
+                "    return _TOKEN_RE.sub(\"bearer ***\", text)\n\n\n"
+                "class NodeCallerEffect(NodeEffect):\n"
+                "    async def call(self, error: Exception) -> None:\n"
+                "        logger.error(\"call failed: %s\", scrub(str(error)))\n"
+            ),
+        ),
+        Example(
+            title="an SQL-injection validator is not redaction: nothing to report",
+            contract="name: n\nnode_type: EFFECT\nadvanced_features:\n  security_validation: {sanitize_logs: true}\n",
+            before=(
+                "import re\n\nfrom omnibase_core.nodes import NodeEffect\n\n"
+                "_INJECTION = re.compile(r\"(?i)\\bunion\\s+select\\b\")\n\n\n"
+                "def sanitize_query(query: str) -> str:\n"
+                "    if _INJECTION.search(query):\n"
+                "        raise ValueError(\"rejected\")\n"
+                "    return query.strip()\n\n\n"
+                "class NodeQueryEffect(NodeEffect):\n"
+                "    async def run(self, query: str) -> str:\n"
+                "        return sanitize_query(query)\n"
+            ),
+            after=(
+                "import re\n\nfrom omnibase_core.nodes import NodeEffect\n\n"
+                "_INJECTION = re.compile(r\"(?i)\\bunion\\s+select\\b\")\n\n\n"
+                "def sanitize_query(query: str) -> str:\n"
+                "    if _INJECTION.search(query):\n"
+                "        raise ValueError(\"rejected\")\n"
+                "    return query.strip()\n\n\n"
+                "class NodeQueryEffect(NodeEffect):\n"
+                "    async def run(self, query: str) -> str:\n"
+                "        return sanitize_query(query)\n"
+            ),
+        ),
+    )
+
+    def detect(self, ctx: FileContext) -> list[Finding]:
+        scan = RedactionScan(ctx)
+        return [
+            self.finding(ctx, start, end, action=Action.KEEP, safety=Safety.SAFE, replacement=REPLACEMENT,
+                         reason=f"{kind}: {KEEP_REASON}")
+            for start, end, kind in scan.spans.result()
+        ]
+
+    def transform(self, state: MigrationState) -> None:
+        if not any(state.declared(switch) for switch in self.enabled_by):
+            return
+        for path, finding in state.findings_of(self.concern):
+            state.decide(finding, path, Outcome.KEPT, finding.reason)

@@ -1,0 +1,256 @@
+"""Report hand-rolled self-registration of a node in a service registry (Consul and the like)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+import libcst as cst
+
+from codemods.base import Codemod, Example
+from codemods.report_structured_logging import (
+    Spans,
+    assigned_targets,
+    dotted,
+    function_body,
+    index_module,
+    inner_blocks,
+    nodes_of,
+    param_names,
+    self_attr,
+)
+from omnimix.concerns import Action, Concern, Safety
+from omnimix.context import FileContext
+from omnimix.findings import Finding
+from omnimix.migration_state import MigrationState, Outcome
+
+REGISTER_METHODS = frozenset({"register", "deregister", "register_service", "deregister_service",
+                              "register_instance", "deregister_instance", "unregister", "unregister_service"})
+REGISTRY_WORDS = ("consul", "agent", "eureka", "zookeeper", "etcd", "discovery", "catalog")
+SERVICE_KEYWORDS = frozenset({"address", "port", "host", "service_id", "check", "tags", "ip", "health_check"})
+IDENTITY_KEYWORDS = ("service_id", "id", "name", "service_name", "service")
+LIFECYCLE = frozenset({"__init__", "initialize", "start", "startup", "setup", "shutdown", "stop", "cleanup",
+                       "close", "aclose", "teardown", "__aenter__", "__aexit__", "run", "serve",
+                       "_initialize_node_resources", "_cleanup_node_resources"})
+
+KEEP_REASON = (
+    "omnibase-core has no self-registration in a service registry: MixinServiceRegistry is a hub that "
+    "catalogues OTHER tools from event-bus announcements, and MixinContractPublisher/MixinDiscoveryResponder "
+    "announce the node on the event bus, not in Consul with an HTTP health check, so this code is kept"
+)
+REPLACEMENT = "none in omnibase_core (MixinServiceRegistry catalogues other tools)"
+
+
+def _registration_call(call: cst.Call) -> tuple[cst.BaseExpression, Sequence[cst.Arg]] | None:
+    """``(register_function, its_arguments)`` for ``x.agent.service.register(...)`` or for a guard
+    such as ``breaker.call(x.agent.service.register, ...)``."""
+    if _is_register_ref(call.func, call.args):
+        return call.func, call.args
+    for index, arg in enumerate(call.args):
+        if arg.keyword is None and _is_register_ref(arg.value, call.args[index + 1:]):
+            return arg.value, call.args[index + 1:]
+    return None
+
+
+def _is_register_ref(node: cst.BaseExpression, args: Sequence[cst.Arg]) -> bool:
+    if not isinstance(node, cst.Attribute) or node.attr.value not in REGISTER_METHODS:
+        return False
+    chain = (dotted(node) or "").lower()
+    if any(word in chain for word in REGISTRY_WORDS):
+        return True
+    return any(arg.keyword is not None and arg.keyword.value in SERVICE_KEYWORDS for arg in args)
+
+
+def _free_names(node: cst.CSTNode) -> set[str]:
+    """Variable names read in ``node`` (attribute names after a dot excluded)."""
+    attributes = {id(a.attr) for a in nodes_of(node, cst.Attribute)}
+    return {n.value for n in nodes_of(node, cst.Name) if id(n) not in attributes}
+
+
+def _bound_names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return {n for element in target.elements for n in _bound_names(element.value)}
+    return set()
+
+
+def _identity(args: Sequence[cst.Arg]) -> list[cst.BaseExpression]:
+    keyed = [a.value for a in args if a.keyword is not None and a.keyword.value in IDENTITY_KEYWORDS]
+    positional = [a.value for a in args if a.keyword is None and a.star == ""][:1]
+    return keyed + positional
+
+
+class ServiceRegistrationScan:
+    """Self-registration code of one module, class by class."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+        index_module(ctx.module)
+        self.spans = Spans(ctx)
+        self._own: set[int] = set()
+        for statement in ctx.module.body:
+            if isinstance(statement, cst.ClassDef):
+                self._scan_class(statement)
+
+    def _scan_class(self, cls: cst.ClassDef) -> None:
+        methods = [s for s in (cls.body.body if isinstance(cls.body, cst.IndentedBlock) else [])
+                   if isinstance(s, cst.FunctionDef)]
+        by_name = {m.name.value: m for m in methods}
+        own_calls: dict[str, list[tuple[cst.Call, Sequence[cst.Arg]]]] = {}
+        for method in methods:
+            calls = self._self_registrations(method)
+            if calls:
+                own_calls[method.name.value] = calls
+        if not own_calls:
+            return
+        dedicated = {name for name in own_calls if name not in LIFECYCLE}
+        helpers = self._helpers(methods, dedicated)
+        state = self._state_attributes(by_name, own_calls, dedicated)
+        self._own = {id(call) for calls in own_calls.values() for call, _args in calls}
+        for method in methods:
+            name = method.name.value
+            if name in dedicated:
+                self.spans.whole(method, "dedicated self-registration method")
+            elif name in helpers:
+                self.spans.whole(method, "address of the node's own service (config or environment)")
+            else:
+                self._scan_block(function_body(method), dedicated, state)
+
+    def _self_registrations(self, function: cst.FunctionDef) -> list[tuple[cst.Call, Sequence[cst.Arg]]]:
+        """Registration calls whose service identity does not come from the function's parameters
+        (registering another node from an incoming event is a registry's business logic)."""
+        derived = set(param_names(function)) - {"self", "cls"}
+        for assign in nodes_of(function, cst.Assign):
+            if _free_names(assign.value) & derived:
+                derived.update(n for t in assign.targets for n in _bound_names(t.target))
+        found = []
+        for call in nodes_of(function, cst.Call):
+            registration = _registration_call(call)
+            if registration is None:
+                continue
+            identity = _identity(registration[1])
+            if any(_free_names(value) & derived for value in identity):
+                continue
+            found.append((call, registration[1]))
+        return found
+
+    @staticmethod
+    def _helpers(methods: list[cst.FunctionDef], dedicated: set[str]) -> set[str]:
+        """Methods called only from the dedicated self-registration methods."""
+        callers: dict[str, set[str]] = {}
+        for method in methods:
+            for attribute in nodes_of(method, cst.Attribute):
+                name = self_attr(attribute)
+                if name is not None:
+                    callers.setdefault(name, set()).add(method.name.value)
+        return {m.name.value for m in methods
+                if m.name.value not in dedicated and m.name.value not in LIFECYCLE
+                and callers.get(m.name.value) and callers[m.name.value] <= dedicated}
+
+    @staticmethod
+    def _state_attributes(by_name: dict[str, cst.FunctionDef], own_calls: dict, dedicated: set[str]) -> set[str]:
+        """Attributes that are the node's own registration: passed bare to the registration call or
+        written by a dedicated registration method."""
+        state: set[str] = set()
+        for calls in own_calls.values():
+            for _call, args in calls:
+                state.update(a for arg in args if (a := self_attr(arg.value)))
+        for name in dedicated:
+            for assign in nodes_of(by_name[name], cst.Assign):
+                state.update(a for t in assign.targets if (a := self_attr(t.target)))
+        return state
+
+    def _scan_block(self, block: Sequence[cst.BaseStatement], dedicated: set[str], state: set[str]) -> None:
+        for index, statement in enumerate(block):
+            if isinstance(statement, cst.SimpleStatementLine):
+                kind = self._statement_kind(statement, dedicated, state)
+                if kind is not None:
+                    self.spans.statement(statement, kind, block, index)
+                continue
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            for inner in inner_blocks(statement):
+                self._scan_block(inner, dedicated, state)
+
+    def _statement_kind(self, statement: cst.SimpleStatementLine, dedicated: set[str], state: set[str]) -> str | None:
+        for call in nodes_of(statement, cst.Call):
+            if self_attr(call.func) in dedicated:
+                return "self-registration step of the lifecycle"
+            if id(call) in self._own:
+                return "self-registration call"
+        targets = [t for small in statement.body for t in assigned_targets(small)]
+        if targets and all(self_attr(t) in state for t in targets):
+            return "the node's own registration id and flag"
+        return None
+
+
+class ReportServiceRegistration(Codemod):
+    """Self-registration in Consul written by hand. omnibase-core has no equivalent: report it."""
+
+    name = "report-service-registration"
+    concern = Concern.SERVICE_REGISTRATION
+    description = (
+        "Reports a node registering itself in Consul (or a similar registry) in its lifecycle, with the "
+        "registration state and address lookup, and keeps it: MixinServiceRegistry catalogues other tools."
+    )
+    enabled_by: ClassVar[tuple[str, ...]] = ()
+    keywords: ClassVar[tuple[str, ...]] = ("register",)
+    examples: ClassVar[tuple[Example, ...]] = (
+        Example(
+            title="self-registration in Consul is reported and kept (no contract switch exists for it)",
+            contract="name: n\nnode_type: EFFECT\nadvanced_features:\n  observability: {logging: {structured: true}}\n",
+            before=(
+                "from omnibase_core.nodes import NodeEffect\n\n\n"
+                "class NodeApiEffect(NodeEffect):\n"
+                "    def __init__(self, container, consul):\n"
+                "        super().__init__(container)\n"
+                "        self._consul = consul\n"
+                "        self._service_id = f\"api-{self.node_id}\"\n\n"
+                "    async def initialize(self):\n"
+                "        await super().initialize()\n"
+                "        await self._consul.agent.service.register(\"api\", service_id=self._service_id, port=8080)\n"
+            ),
+            after=(
+                "from omnibase_core.nodes import NodeEffect\n\n\n"
+                "class NodeApiEffect(NodeEffect):\n"
+                "    def __init__(self, container, consul):\n"
+                "        super().__init__(container)\n"
+                "        self._consul = consul\n"
+                "        self._service_id = f\"api-{self.node_id}\"\n\n"
+                "    async def initialize(self):\n"
+                "        await super().initialize()\n"
+                "        await self._consul.agent.service.register(\"api\", service_id=self._service_id, port=8080)\n"
+            ),
+        ),
+        Example(
+            title="a registry registering OTHER nodes from their events is domain logic: nothing to report",
+            contract="name: n\nnode_type: EFFECT\nadvanced_features:\n  observability: {logging: {structured: true}}\n",
+            before=(
+                "from omnibase_core.nodes import NodeEffect\n\n\n"
+                "class NodeRegistryEffect(NodeEffect):\n"
+                "    async def register_node(self, event):\n"
+                "        await self._consul.agent.service.register(event.name, service_id=event.id, port=event.port)\n"
+            ),
+            after=(
+                "from omnibase_core.nodes import NodeEffect\n\n\n"
+                "class NodeRegistryEffect(NodeEffect):\n"
+                "    async def register_node(self, event):\n"
+                "        await self._consul.agent.service.register(event.name, service_id=event.id, port=event.port)\n"
+            ),
+        ),
+    )
+
+    def detect(self, ctx: FileContext) -> list[Finding]:
+        scan = ServiceRegistrationScan(ctx)
+        return [
+            self.finding(ctx, start, end, action=Action.KEEP, safety=Safety.SAFE, replacement=REPLACEMENT,
+                         reason=f"{kind}: {KEEP_REASON}")
+            for start, end, kind in scan.spans.result()
+        ]
+
+    def transform(self, state: MigrationState) -> None:
+        if not any(state.declared(switch) for switch in self.enabled_by):
+            return
+        for path, finding in state.findings_of(self.concern):
+            state.decide(finding, path, Outcome.KEPT, finding.reason)

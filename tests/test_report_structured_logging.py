@@ -1,0 +1,175 @@
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from codemod_examples import assert_example, run_example
+from codemods.report_structured_logging import ReportStructuredLogging
+from omnimix.context import FileContext
+from omnimix.migration_state import Outcome
+from omnimix.results import Status
+
+
+@pytest.mark.parametrize("example", ReportStructuredLogging.examples, ids=lambda e: e.title)
+def test_examples(example, tmp_path):
+    assert_example(ReportStructuredLogging, example, tmp_path)
+    _after, result = run_example(ReportStructuredLogging, example, tmp_path / "status")
+    assert result.status in (Status.CHANGED, Status.UNCHANGED), result.message
+
+
+def test_findings_are_kept_with_the_reason(tmp_path):
+    _after, result = run_example(ReportStructuredLogging, ReportStructuredLogging.examples[0], tmp_path)
+    assert len(result.decisions) == 3
+    assert {d.outcome for d in result.decisions} == {Outcome.KEPT}
+    assert all("does not redact" in d.note for d in result.decisions)
+
+
+def spans(source: str, path: Path = Path("node.py")) -> list[tuple[int, int]]:
+    ctx = FileContext(path, path.name, dedent(source))
+    return [(f.start_line, f.end_line) for f in ReportStructuredLogging().detect(ctx)]
+
+
+def test_structlog_style_wrapper_its_factory_and_module_instance_are_found():
+    source = """\
+        import logging
+
+
+        class NodeLogger:
+            def __init__(self, name):
+                self._log = logging.getLogger(name)
+
+            def log_start(self, op, **ctx):
+                self._log.info("%s start %s", op, ctx)
+
+            def log_done(self, op, **ctx):
+                self._log.info("%s done %s", op, ctx)
+
+
+        def make_logger(name):
+            return NodeLogger(name)
+
+
+        log = make_logger(__name__)
+
+
+        class NodeStore:
+            async def put(self, key):
+                log.log_start("put", key=key)
+                value = key.upper()
+                log.log_done("put", key=key)
+                return value
+        """
+    assert spans(source) == [(4, 12), (15, 16), (19, 19), (24, 24), (26, 26)]
+
+
+def test_log_helper_method_is_reported_whole_and_its_call_sites_are_not():
+    source = """\
+        import json
+        import logging
+
+        logger = logging.getLogger(__name__)
+
+
+        class NodeStore:
+            async def put(self, key):
+                self._log_event("store.put", key=key)
+
+            def _log_event(self, event, **fields):
+                logger.info(json.dumps({"event": event, "node": "store", **fields}))
+        """
+    assert spans(source) == [(11, 12)]
+
+
+def test_correlation_context_variable_and_helpers_are_found():
+    source = """\
+        from contextlib import contextmanager
+        from contextvars import ContextVar
+
+        _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+        _retries: ContextVar[int] = ContextVar("retries", default=0)
+
+
+        @contextmanager
+        def request_context(value):
+            token = _request_id.set(value)
+            try:
+                yield value
+            finally:
+                _request_id.reset(token)
+
+
+        class NodeApi:
+            async def call(self, rid):
+                with request_context(rid):
+                    return await self._send()
+        """
+    assert spans(source) == [(4, 4), (8, 14), (19, 19)]
+
+
+def test_json_formatter_subclass_is_a_wrapper():
+    source = """\
+        import json
+        import logging
+
+
+        class JsonFormatter(logging.Formatter):
+            def format(self, record):
+                return json.dumps({"msg": record.getMessage(), "level": record.levelname})
+        """
+    assert spans(source) == [(5, 7)]
+
+
+def test_plain_stdlib_logging_and_external_collectors_are_not_structured_logging():
+    source = """\
+        import logging
+
+        logger = logging.getLogger(__name__)
+        _log = logging.getLogger("x")
+
+
+        class NodeStore:
+            def __init__(self, collector):
+                self._collector = collector
+                self._logger = logging.getLogger(__name__)
+
+            async def put(self, key, **fields):
+                logger.info("put %s", key)
+                self._logger.warning("slow put %s", key)
+                self._collector.log("store.put", 1)
+                return fields
+        """
+    assert spans(source) == []
+
+
+def test_wrapper_imported_from_a_sibling_module_is_recognised(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "logs.py").write_text(dedent("""\
+        import logging
+
+
+        class Emitter:
+            def __init__(self, logger: logging.Logger):
+                self._logger = logger
+
+            def info(self, msg, **ctx):
+                self._logger.info(msg, extra={"ctx": ctx})
+
+            def error(self, msg, **ctx):
+                self._logger.error(msg, extra={"ctx": ctx})
+        """))
+    node = tmp_path / "pkg" / "node.py"
+    node.write_text(dedent("""\
+        import logging
+
+        from .logs import Emitter
+
+
+        class NodeX:
+            def __init__(self):
+                self.events = Emitter(logging.getLogger(__name__))
+
+            async def run(self):
+                self.events.info("run")
+        """))
+    assert spans(node.read_text(), node) == [(8, 8), (11, 11)]
