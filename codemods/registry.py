@@ -6,9 +6,11 @@ from functools import cache
 
 from codemods.apply_declared_mixins import ApplyDeclaredMixins
 from codemods.base import Codemod
+from codemods.replace_circuit_breaker import ReplaceCircuitBreaker
 from codemods.replace_dead_letter_queue import ReplaceDeadLetterQueue
 from codemods.replace_hand_kept_metrics import ReplaceHandKeptMetrics
 from codemods.replace_health_checks import ReplaceHealthChecks
+from codemods.replace_retry_loops import ReplaceRetryLoops
 from codemods.report_redaction import ReportRedaction
 from codemods.report_service_registration import ReportServiceRegistration
 from codemods.report_structured_logging import ReportStructuredLogging
@@ -19,6 +21,8 @@ def all_codemods() -> tuple[Codemod, ...]:
     return (
         ReplaceHealthChecks(),
         ReplaceHandKeptMetrics(),
+        ReplaceCircuitBreaker(),
+        ReplaceRetryLoops(),
         ReplaceDeadLetterQueue(),
         ReportStructuredLogging(),
         ReportRedaction(),

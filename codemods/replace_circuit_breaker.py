@@ -14,7 +14,7 @@ import ast
 import math
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
@@ -53,13 +53,42 @@ def self_attr(expr: cst.CSTNode) -> str | None:
     return None
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_IS_NODE: dict[type, bool] = {}
+
+
+def _is_node(value: object) -> bool:
+    kind = type(value)
+    flag = _IS_NODE.get(kind)
+    if flag is None:
+        flag = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
+    return flag
+
+
+def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """Direct children in field order (LibCST's ``children`` property visits the node: too slow here)."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in fields(node)
+                                            if not f.name.startswith(("whitespace", "lpar", "rpar")))
+    found: list[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is list or kind is tuple:
+            found.extend(item for item in value if _is_node(item))
+        elif _is_node(value):
+            found.append(value)
+    return found
+
+
 def walk(node: cst.CSTNode, *, into_defs: bool = False) -> Iterator[cst.CSTNode]:
     """``node`` and its descendants, depth first; nested defs and lambdas are skipped by default."""
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
-        for child in reversed(current.children):
+        for child in reversed(_children(current)):
             if not into_defs and isinstance(child, _DEF_NODES):
                 continue
             stack.append(child)
@@ -178,8 +207,22 @@ class Imported:
     name: str | None  # None for ``import module``
 
 
+_IMPORT_TABLES: dict[int, tuple[cst.Module, dict[str, Imported]]] = {}
+
+
 def import_table(module: cst.Module) -> dict[str, Imported]:
     """Local names bound by imports anywhere at module level (including try/except blocks)."""
+    cached = _IMPORT_TABLES.get(id(module))
+    if cached is not None and cached[0] is module:
+        return cached[1]
+    if len(_IMPORT_TABLES) > 256:
+        _IMPORT_TABLES.clear()
+    table = _import_table(module)
+    _IMPORT_TABLES[id(module)] = (module, table)
+    return table
+
+
+def _import_table(module: cst.Module) -> dict[str, Imported]:
     table: dict[str, Imported] = {}
     for node in walk(module):
         if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
@@ -483,17 +526,18 @@ def _breaker_class_spec(path: Path, cls: cst.ClassDef, enums: set[str]) -> Class
             guard_methods.add(name)
     if not guard_methods:
         return None
-    counters = {self_attr(n.target) for n in walk(cls, into_defs=True)
+    everything = list(walk(cls, into_defs=True))
+    counters = {self_attr(n.target) for n in everything
                 if isinstance(n, cst.AugAssign) and isinstance(n.operator, cst.AddAssign) and self_attr(n.target)}
     threshold_compare = any(
         isinstance(n, cst.Comparison) and self_attr(n.left) in counters
         and any(isinstance(c.operator, (cst.GreaterThanEqual, cst.GreaterThan)) for c in n.comparisons)
-        for n in walk(cls, into_defs=True)
+        for n in everything
     )
-    open_refs = {dotted_name(n.value) for n in walk(cls, into_defs=True)
+    open_refs = {dotted_name(n.value) for n in everything
                  if isinstance(n, cst.Attribute) and n.attr.value == "OPEN"}
     has_open = bool(open_refs) or any(isinstance(n, cst.SimpleString) and n.value in _OPEN_LITERALS
-                                      for n in walk(cls, into_defs=True))
+                                      for n in everything)
     if not (threshold_compare and has_open):
         return None
 
@@ -580,7 +624,7 @@ def _breaker_class_spec(path: Path, cls: cst.ClassDef, enums: set[str]) -> Class
     )
     state_enums = {name for name in open_refs if name in enums} or {
         name for name in open_refs if name and "." not in name}
-    open_errors = {dotted_name(n.exc.func) for n in walk(cls, into_defs=True)
+    open_errors = {dotted_name(n.exc.func) for n in everything
                    if isinstance(n, cst.Raise) and isinstance(n.exc, cst.Call) and dotted_name(n.exc.func)}
     open_errors -= {"ValueError", "TypeError", "RuntimeError", "KeyError"}
     return ClassSpec(
@@ -600,11 +644,11 @@ def _breaker_class_spec(path: Path, cls: cst.ClassDef, enums: set[str]) -> Class
         injected_clock=any((roles.get(p) or _param_role(p)) == "clock" for p, _ in params),
         accepts_sync_callables=any(dotted_name(n.func) in {"inspect.isawaitable", "asyncio.iscoroutine",
                                                             "inspect.iscoroutine"}
-                                   for n in walk(cls, into_defs=True) if isinstance(n, cst.Call)),
+                                   for n in everything if isinstance(n, cst.Call)),
         counted_param=counted_param,
         excluded_param=excluded_param,
         roles=roles,
-        state_attrs={self_attr(t.target) or "" for n in walk(cls, into_defs=True) if isinstance(n, cst.Assign)
+        state_attrs={self_attr(t.target) or "" for n in everything if isinstance(n, cst.Assign)
                      for t in n.targets if self_attr(t.target) and not (self_attr(t.target) or "_").startswith("_")
                      and isinstance(n.value, cst.Attribute) and dotted_name(n.value.value) in state_enums},
         state_moves_on_read="state" in methods and _is_property(methods["state"])
@@ -648,6 +692,12 @@ class BreakerModule:
 def _structural_roles(cls: cst.ClassDef, counters: set[str | None], attr_param: dict[str, str]) -> dict[str, str]:
     """Roles of constructor parameters read from how the class uses the attributes they set."""
     roles: dict[str, str] = {}
+    timed = {t.target.value for n in walk(cls, into_defs=True) if isinstance(n, cst.Assign)
+             and any(is_time_call(x) for x in walk(n.value)) for t in n.targets if isinstance(t.target, cst.Name)}
+
+    def time_in(node: cst.CSTNode) -> bool:  # a clock reading, or a local computed from one
+        return any(is_time_call(n) or (isinstance(n, cst.Name) and n.value in timed) for n in walk(node))
+
     for node in walk(cls, into_defs=True):
         if isinstance(node, cst.Comparison):
             sides = [node.left, *(c.comparator for c in node.comparisons)]
@@ -655,12 +705,12 @@ def _structural_roles(cls: cst.ClassDef, counters: set[str | None], attr_param: 
                 for comparator in sides[1:]:
                     if self_attr(comparator) in attr_param:
                         roles[attr_param[self_attr(comparator) or ""]] = "failure"
-            if any(is_time_call(n) for side in sides for n in walk(side)):
+            if any(time_in(side) for side in sides):
                 for side in sides:
-                    if self_attr(side) in attr_param and not any(is_time_call(n) for n in walk(side)):
+                    if self_attr(side) in attr_param and not time_in(side):
                         roles.setdefault(attr_param[self_attr(side) or ""], "timeout")
         elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Subtract)):
-            if any(is_time_call(n) for n in walk(node)):
+            if time_in(node):
                 for side in (node.left, node.right):
                     if self_attr(side) in attr_param:
                         roles.setdefault(attr_param[self_attr(side) or ""], "timeout")
@@ -939,13 +989,20 @@ def _tripping_fields(cls: cst.ClassDef) -> set[str]:
                 opens = any(is_time_call(n) for n in walk(inner.value)) or any(
                     (isinstance(n, cst.SimpleString) and n.value in _OPEN_LITERALS)
                     or (isinstance(n, cst.Attribute) and n.attr.value == "OPEN") for n in walk(inner.value))
-                if opened and opens:
+                if opened and opens and _guards(cls, {o for o in opened if o}):
                     fields.add(self_attr(test.left) or "")
                     fields.update(o for o in opened if o)
                     fields.update(self_attr(c.comparator) or "" for c in test.comparisons)
                     fields.update(_value_attrs(inner.value))
     fields.discard("")
     return fields
+
+
+def _guards(cls: cst.ClassDef, markers: set[str]) -> bool:
+    """Whether some method refuses work (raises) depending on an open marker."""
+    return any(isinstance(node, cst.If) and any(self_attr(n) in markers for n in walk(node.test))
+               and any(isinstance(n, cst.Raise) for n in walk(node.body))
+               for func in _methods(cls).values() for node in walk_body(func))
 
 
 def _value_attrs(value: cst.BaseExpression) -> set[str]:
@@ -1347,8 +1404,6 @@ def _plan(breaker: Breaker, state: MigrationState, module_names: set[str]) -> Pl
                     f"{_source(expr)} is not a literal and the contract's advanced_features.circuit_breaker does "
                     f"not set {contract_key}")
                 return None
-        if feature is not None and contract_key in {"failure_threshold", "recovery_timeout_ms"}:
-            return float(getattr(feature, contract_key) * scale)
         return None
 
     failure = pick(("failure",), "failure_threshold")
@@ -1358,7 +1413,10 @@ def _plan(breaker: Breaker, state: MigrationState, module_names: set[str]) -> Pl
     if plan.blocked:
         return plan
     if failure is None or timeout is None:
-        plan.blocked = "no failure threshold or recovery timeout in the code or the contract"
+        missing = "failure_threshold" if failure is None else "recovery_timeout_ms"
+        plan.blocked = (f"could not tell which setting of {spec.name} is its "
+                        f"{'failure threshold' if failure is None else 'recovery timeout'}; set {missing} in the "
+                        "contract's advanced_features.circuit_breaker")
         return plan
     failure_n, timeout_s = int(failure), max(int(math.ceil(timeout)), 10)
     if not 1 <= failure_n <= 100 or timeout_s > 3600:
@@ -1506,14 +1564,160 @@ def _check_helper(plans: dict[str, Plan]) -> None:
             plan.blocked = "the node's breakers count different exceptions as failures; replace them by hand"
 
 
+
+# =============================================================================================
+# Examples (documentation and unit tests)
+# =============================================================================================
+_LOCAL_BREAKER_NODE = (
+    '"""Key-value store node guarded by its own breaker."""\n'
+    '\n'
+    'import asyncio\n'
+    'import enum\n'
+    '\n'
+    'from omnibase_core.nodes import NodeEffect\n'
+    '\n'
+    '\n'
+    'class BreakerState(enum.Enum):\n'
+    '    CLOSED = "closed"\n'
+    '    OPEN = "open"\n'
+    '\n'
+    '\n'
+    'class BreakerOpen(Exception):\n'
+    '    """The store is failing: calls are refused for a while."""\n'
+    '\n'
+    '\n'
+    'class StoreBreaker:\n'
+    '    def __init__(self, threshold: int = 3, reset_after: float = 30.0) -> None:\n'
+    '        self.threshold = threshold\n'
+    '        self.reset_after = reset_after\n'
+    '        self.state = BreakerState.CLOSED\n'
+    '        self._failures = 0\n'
+    '        self._opened_at = 0.0\n'
+    '\n'
+    '    async def call(self, fn, *args):\n'
+    '        loop = asyncio.get_running_loop()\n'
+    '        if self.state is BreakerState.OPEN:\n'
+    '            if loop.time() - self._opened_at < self.reset_after:\n'
+    '                raise BreakerOpen()\n'
+    '            self.state = BreakerState.CLOSED\n'
+    '        try:\n'
+    '            result = await fn(*args)\n'
+    '        except Exception:\n'
+    '            self._failures += 1\n'
+    '            if self._failures >= self.threshold:\n'
+    '                self.state = BreakerState.OPEN\n'
+    '                self._opened_at = loop.time()\n'
+    '            raise\n'
+    '        self._failures = 0\n'
+    '        return result\n'
+    '\n'
+    '\n'
+    'class NodeKvStoreEffect(NodeEffect):\n'
+    '    def __init__(self, container, pool) -> None:\n'
+    '        super().__init__(container)\n'
+    '        self._pool = pool\n'
+    '        self._breaker = StoreBreaker(threshold=4, reset_after=5.0)\n'
+    '\n'
+    '    async def fetch(self, key: str):\n'
+    '        try:\n'
+    '            return await self._breaker.call(self._pool.fetchrow, "SELECT v FROM kv WHERE k = $1", key)\n'
+    '        except BreakerOpen:\n'
+    '            return None\n'
+    '\n'
+    '    def store_available(self) -> bool:\n'
+    '        return self._breaker.state is not BreakerState.OPEN\n'
+)
+
+_LOCAL_BREAKER_REPLACED = (
+    '"""Key-value store node guarded by its own breaker."""\n'
+    '\n'
+    'from omnibase_core.enums.enum_circuit_breaker_state import EnumCircuitBreakerState\n'
+    'from omnibase_core.enums.enum_core_error_code import EnumCoreErrorCode\n'
+    'from omnibase_core.errors.model_onex_error import ModelOnexError\n'
+    'from omnibase_core.models.configuration.model_circuit_breaker import ModelCircuitBreaker\n'
+    'from omnibase_core.nodes import NodeEffect\n'
+    'from typing import Any\n'
+    '\n'
+    '\n'
+    'class NodeKvStoreEffect(NodeEffect):\n'
+    '    def __init__(self, container, pool) -> None:\n'
+    '        super().__init__(container)\n'
+    '        self._pool = pool\n'
+    '        self._breaker = ModelCircuitBreaker(failure_threshold=4, minimum_request_threshold=4, failure_rate_threshold=1.0, timeout_seconds=10)\n'
+    '\n'
+    '    async def fetch(self, key: str):\n'
+    '        try:\n'
+    '            return await self._call_through_breaker(self._breaker, self._pool.fetchrow, "SELECT v FROM kv WHERE k = $1", key)\n'
+    '        except ModelOnexError:\n'
+    '            return None\n'
+    '\n'
+    '    def store_available(self) -> bool:\n'
+    '        return self._breaker.state is not EnumCircuitBreakerState.OPEN\n'
+    '\n'
+    '    async def _call_through_breaker(self, breaker: ModelCircuitBreaker, fn: Any, *args: Any, **kwargs: Any) -> Any:\n'
+    '        """Call ``fn(*args, **kwargs)`` if ``breaker`` allows it, and record the outcome."""\n'
+    '        if not breaker.should_allow_request():\n'
+    '            raise ModelOnexError(\n'
+    '                message=f"circuit breaker is {breaker.get_current_state()}",\n'
+    '                error_code=EnumCoreErrorCode.RESOURCE_UNAVAILABLE,\n'
+    '            )\n'
+    '        try:\n'
+    '            result = await fn(*args, **kwargs)\n'
+    '        except Exception:\n'
+    '            breaker.record_failure()\n'
+    '            raise\n'
+    '        breaker.record_success()\n'
+    '        return result\n'
+)
+
+_DRIFT_NODE = (
+    'from omnibase_core.enums.enum_core_error_code import EnumCoreErrorCode\n'
+    'from omnibase_core.errors.model_onex_error import ModelOnexError\n'
+    'from omnibase_core.models.configuration.model_circuit_breaker import ModelCircuitBreaker\n'
+    'from omnibase_core.nodes import NodeEffect\n'
+    '\n'
+    '\n'
+    'class NodeLlmEffect(NodeEffect):\n'
+    '    def __init__(self, container, client) -> None:\n'
+    '        super().__init__(container)\n'
+    '        self._client = client\n'
+    '        self._breaker = ModelCircuitBreaker(failure_threshold=3, minimum_request_threshold=3, failure_rate_threshold=1.0)\n'
+    '\n'
+    '    async def complete(self, prompt: str) -> str:\n'
+    '        if not self._breaker.can_execute():\n'
+    '            raise ModelOnexError(message="provider circuit open", error_code=EnumCoreErrorCode.RESOURCE_UNAVAILABLE)\n'
+    '        try:\n'
+    '            text = await self._client.complete(prompt)\n'
+    '        except ConnectionError:\n'
+    '            self._breaker.record_failure()\n'
+    '            raise\n'
+    '        self._breaker.record_success()\n'
+    '        return text\n'
+)
+
+_SETTINGS_LOOKALIKE = (
+    "from pydantic import BaseModel\n"
+    "from omnibase_core.nodes import NodeEffect\n\n\n"
+    "class CircuitBreakerSettings(BaseModel):\n"
+    "    failure_threshold: int = 5\n"
+    "    recovery_timeout_seconds: float = 60.0\n\n\n"
+    "class NodeGatewayEffect(NodeEffect):\n"
+    "    def __init__(self, container, settings: CircuitBreakerSettings | None = None) -> None:\n"
+    "        super().__init__(container)\n"
+    "        self._breaker_settings = settings or CircuitBreakerSettings()\n\n"
+    "    def describe(self) -> dict:\n"
+    '        return {"circuit_breaker": self._breaker_settings.model_dump(), "state": "open"}\n'
+)
+_BREAKER_CONTRACT = "name: n\nnode_type: EFFECT\nadvanced_features:\n  circuit_breaker: {enabled: true}\n"
+_THRESHOLD_CONTRACT = (
+    "name: n\nnode_type: EFFECT\nadvanced_features:\n  circuit_breaker: {enabled: true, failure_threshold: 3}\n"
+)
+
+
 # =============================================================================================
 # The codemod
 # =============================================================================================
 _HELPER = "_call_through_breaker"
-_DRIFT_EXAMPLE_CONTRACT = (
-    "name: llm\nnode_type: EFFECT\nadvanced_features:\n"
-    "  circuit_breaker: {enabled: true, failure_threshold: 3, recovery_timeout_ms: 30000}\n"
-)
 
 
 class ReplaceCircuitBreaker(Codemod):
@@ -1528,7 +1732,39 @@ class ReplaceCircuitBreaker(Codemod):
     )
     enabled_by = ("advanced_features.circuit_breaker",)
     keywords = ("breaker", "circuit", "open", "trip", "fuse")
-    examples: ClassVar[tuple[Example, ...]] = ()  # set below the class
+    examples: ClassVar[tuple[Example, ...]] = (
+        Example(
+            title="API drift: can_execute() becomes should_allow_request()",
+            before=_DRIFT_NODE,
+            after=_DRIFT_NODE.replace("can_execute()", "should_allow_request()"),
+            contract=_THRESHOLD_CONTRACT,
+        ),
+        Example(
+            title="ModelCircuitBreaker driven by hand with the current API is kept",
+            before=_DRIFT_NODE.replace("can_execute()", "should_allow_request()"),
+            after=_DRIFT_NODE.replace("can_execute()", "should_allow_request()"),
+            contract=_THRESHOLD_CONTRACT,
+        ),
+        Example(
+            title="a hand-written breaker is only replaced with --unsafe",
+            before=_LOCAL_BREAKER_NODE,
+            after=_LOCAL_BREAKER_NODE,
+            contract=_BREAKER_CONTRACT,
+        ),
+        Example(
+            title="with --unsafe a hand-written breaker becomes ModelCircuitBreaker behind one guarded-call helper",
+            before=_LOCAL_BREAKER_NODE,
+            after=_LOCAL_BREAKER_REPLACED,
+            contract=_BREAKER_CONTRACT,
+            unsafe=True,
+        ),
+        Example(
+            title="breaker settings in a configuration model are not a breaker",
+            before=_SETTINGS_LOOKALIKE,
+            after=_SETTINGS_LOOKALIKE,
+            contract=_BREAKER_CONTRACT,
+        ),
+    )
 
     # -- detection ----------------------------------------------------------------------------
     def detect(self, ctx: FileContext) -> list[Finding]:

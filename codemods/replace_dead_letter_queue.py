@@ -113,8 +113,14 @@ class DeadLetterScan:
         return dlq_named(function.name.value) or not (nodes_of(function, cst.For) or nodes_of(function, cst.While))
 
     def _sends_to_dlq(self, call: cst.Call) -> bool:
+        """A send whose topic names a DLQ, or a send through a dedicated DLQ producer or queue."""
         func = call.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value in SEND_METHODS) or not call.args:
+        if not isinstance(func, cst.Attribute) or not call.args:
+            return False
+        receiver = func.value.attr.value if isinstance(func.value, cst.Attribute) else dotted(func.value)
+        if dlq_named(receiver) and func.attr.value in SEND_METHODS | {"append", "put_nowait"}:
+            return True
+        if func.attr.value not in SEND_METHODS:
             return False
         topic = next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "topic"),
                      call.args[0].value if call.args[0].keyword is None else None)
@@ -203,9 +209,10 @@ class DeadLetterScan:
                     return "commits the offset after the dead letter was written"
             return None
         if isinstance(statement, (cst.If, cst.While)):
-            test_names = names_in(statement.test)
-            if self._calls_dlq(statement.test, publishers) or test_names & results:
-                return "commits the offset only if the message was processed or dead-lettered"
+            if self._calls_dlq(statement.test, publishers) or names_in(statement.test) & results:
+                if any(self._commits(small) for small in nodes_of(statement, cst.SimpleStatementLine)):
+                    return "commits the offset only if the message was processed or dead-lettered"
+                return "acts on the outcome of the dead-letter write"
             if any(dlq_named(self_attr(a)) for a in nodes_of(statement.test, cst.Attribute)):
                 return "depends on the DLQ state"
         return None
@@ -394,11 +401,13 @@ _MIXIN_MEMBERS = frozenset({"increment_counter", "record_metric", "record_histog
 def _migrate_counters(state: MigrationState) -> dict[str, str]:
     """Move the node's DLQ counters that are provably plain counters to MixinMetrics.
 
-    A counter moves only when MixinMetrics is declared and will be added, it is set once to 0 in
-    ``__init__``/``initialize``, only ever grows by ``+= <int>``, and is read only by a metrics accessor
-    (a method named for metrics, not for health) of the node class; nothing else names it.
+    A counter moves only when the node module dead-letters by hand, MixinMetrics is declared and will be
+    added, the counter is set once to 0 in ``__init__``/``initialize``, only ever grows by ``+= <int>``, and
+    is read only by a metrics accessor (a method named for metrics, not for health) of the node class;
+    nothing else names it.
     """
-    if not state.declared(MIXIN) or not _metrics_mixin_will_be_added(state):
+    if not state.findings_of(str(Concern.DEAD_LETTER_QUEUE), state.node_path) or not state.declared(MIXIN) \
+            or not _metrics_mixin_will_be_added(state):
         return {}
     index_module(state.module)
     cls = next((s for s in state.module.body if isinstance(s, cst.ClassDef) and s.name.value == state.node_class),

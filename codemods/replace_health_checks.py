@@ -285,11 +285,13 @@ def _builds_health_dict(func: cst.FunctionDef) -> bool:
 
 
 def _is_health_mixin(cls: cst.ClassDef) -> bool:
-    """A class offering check registration (a public ``register_*check``) with health vocabulary."""
+    """A class offering check registration (a public ``register_*check``) and speaking of health."""
     methods = _methods(cls)
     registers = any(not name.startswith("_") and _REGISTER_API.fullmatch(name) for name in methods)
-    healthy = "health" in cls.name.value.lower() or any("health" in name for name in methods)
-    return registers and healthy
+    if not registers:
+        return False
+    return ("health" in cls.name.value.lower() or any("health" in name for name in methods)
+            or any(isinstance(n, cst.Attribute) and n.attr.value in _STATUS_MEMBERS for n in _walk(cls.body)))
 
 
 def _is_status_enum(cls: cst.ClassDef) -> bool:
@@ -358,16 +360,22 @@ class _ModuleHealth:
         return False
 
     def local_mixin_bases(self, cls: cst.ClassDef) -> list[cst.Arg]:
-        bases = []
+        """Bases that are a project-local health mixin: defined here, or imported and named so.
+
+        When none is named so but the class registers checks, its one project-local base is it.
+        """
+        bases, local = [], []
         for arg in cls.bases:
             name = _last_name(arg.value)
+            source = self.imports.get(name)
             if name in self.mixins:
                 bases.append(arg)
-                continue
-            source = self.imports.get(name)
-            if source and not _is_core(source[1].lstrip(".")) and (
-                    "health" in name.lower() or "health" in source[1].lower()):
-                bases.append(arg)
+            elif source and not _is_core(source[1].lstrip(".")):
+                local.append(arg)
+                if "health" in name.lower() or "health" in source[1].lower():
+                    bases.append(arg)
+        if not bases and len(local) == 1 and any(_register_calls(f) for f in _methods(cls).values()):
+            bases = local
         return bases
 
     # -- classes ----------------------------------------------------------------------------
@@ -532,9 +540,8 @@ class _ModuleHealth:
             elif not isinstance(statement, cst.SimpleStatementLine) or not all(
                     isinstance(s, cst.ImportFrom | cst.Import) for s in statement.body):
                 other_names |= _names(statement)
-        for index, name in constants.items():
-            value_names = _names(self.top[index].body[0].value) if isinstance(self.top[index], cst.SimpleStatementLine) else set()
-            other_names |= value_names
+        for index in constants:
+            other_names |= _names(self.top[index].body[0].value)
         health_only = {i for i, name in constants.items() if name in health_names and name not in other_names}
         run: list[int] = []
         for index in [*sorted(health_only), None]:
@@ -698,9 +705,9 @@ class ReplaceHealthChecks(Codemod):
         if not found:
             return
         ctx = state.files[state.node_path]
-        group = {_item_span(ctx, item) for item in _ModuleHealth(ctx.module).items
+        kinds = {_item_span(ctx, item): item.kind for item in _ModuleHealth(ctx.module).items
                  if item.kind in _GROUP_KINDS and _belongs_to(item, state.node_class)}
-        in_group = [(p, f) for p, f in found if p == state.node_path and (f.start_line, f.end_line) in group]
+        in_group = [(p, f) for p, f in found if p == state.node_path and (f.start_line, f.end_line) in kinds]
         for path, finding in found:
             if (path, finding) not in in_group:
                 state.decide(finding, path, Outcome.KEPT, _kept_note(finding, path, state))
@@ -710,20 +717,34 @@ class ReplaceHealthChecks(Codemod):
             plan = _Planner(state).plan()
         except _Refused as refusal:
             state.warnings.append(f"{state.node_class}: health checks not migrated: {refusal}")
-            for path, finding in in_group:
-                state.decide(finding, path, Outcome.KEPT, str(refusal))
+            self._decide(state, in_group, kinds, Outcome.KEPT, str(refusal))
             return
         if plan.unsafe_uses and not state.allows(Safety.UNSAFE):
             note = plan.unsafe_note()
             state.warnings.append(f"{state.node_class}: health-check migration is unsafe and waits for "
                                   f"--unsafe: {note}")
-            for path, finding in in_group:
-                state.decide(finding, path, Outcome.PENDING_UNSAFE, note)
+            self._decide(state, in_group, kinds, Outcome.PENDING_UNSAFE, note)
             return
         _apply(state, plan)
-        note = plan.applied_note()
-        for path, finding in in_group:
-            state.decide(finding, path, Outcome.APPLIED, note)
+        self._decide(state, in_group, kinds, Outcome.APPLIED, plan.applied_note(), plan)
+
+    @staticmethod
+    def _decide(state: MigrationState, group: list[tuple[Path, Finding]], kinds: dict[tuple[int, int], str],
+                outcome: Outcome, reason: str, plan: _Plan | None = None) -> None:
+        """The registration hook carries the whole reason; the rest of its family says what became of it."""
+        for path, finding in group:
+            kind = kinds[(finding.start_line, finding.end_line)]
+            if kind == "hook":
+                note = reason
+            elif outcome is not Outcome.APPLIED:
+                note = f"left as it is with the registration it belongs to: {reason.split('; ')[0]}"
+            elif kind == "base":
+                note = f"{plan.mixin.base_name} removed from the bases; MixinHealthCheck takes its place"
+            elif kind == "setup":
+                note = "removed: MixinHealthCheck needs no set-up (the local result cache and its TTL are dropped)"
+            else:
+                note = f"unchanged; MixinHealthCheck runs it through {_ADAPTER}"
+            state.decide(finding, path, outcome, note)
 
 
 def _verdict_mixin(item: _Item) -> tuple[Action, Safety, str, str]:
@@ -1271,11 +1292,12 @@ def _is_super_call(call: cst.Call, hook: str) -> bool:
 
 def _is_pass(statement: cst.CSTNode) -> bool:
     """``pass``, ``...``, ``return`` or ``return None``: a statement that registers nothing."""
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(s, cst.Pass)
-        or (isinstance(s, cst.Expr) and isinstance(s.value, cst.Ellipsis))
-        or (isinstance(s, cst.Return) and (s.value is None or (isinstance(s.value, cst.Name) and s.value.value == "None")))
-        for s in statement.body)
+    def empty(small: cst.BaseSmallStatement) -> bool:
+        if isinstance(small, cst.Return):
+            return small.value is None or (isinstance(small.value, cst.Name) and small.value.value == "None")
+        return isinstance(small, cst.Pass) or (isinstance(small, cst.Expr) and isinstance(small.value, cst.Ellipsis))
+
+    return isinstance(statement, cst.SimpleStatementLine) and all(empty(s) for s in statement.body)
 
 
 def _arg(call: cst.Call, index: int, keyword: str) -> cst.BaseExpression | None:

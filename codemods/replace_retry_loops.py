@@ -107,14 +107,15 @@ def _sleeping_helpers(ctx: FileContext) -> dict[str, cst.FunctionDef]:
     """Functions that sleep for an exponential delay computed from an argument (re-scheduling handlers)."""
     helpers = {}
     for _, func in function_symbols(ctx):
-        if any(isinstance(n, (cst.For, cst.While)) for n in walk_body(func)):
+        nodes = list(walk_body(func))
+        if not any(is_sleep(n) for n in nodes) or any(isinstance(n, (cst.For, cst.While)) for n in nodes):
             continue
         params = {p.name.value for p in [*func.params.params, *func.params.kwonly_params]}
         assigned: dict[str, cst.BaseExpression] = {}
-        for node in walk_body(func):
+        for node in nodes:
             if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
                 assigned[node.targets[0].target.value] = node.value
-        for node in walk_body(func):
+        for node in nodes:
             if is_sleep(node) and node.args:  # type: ignore[union-attr]
                 delay = _expand(node.args[0].value, assigned)  # type: ignore[union-attr]
                 if _exponential_in(delay, params):
@@ -327,19 +328,24 @@ def _operation_data(ctx: FileContext) -> frozenset[int]:
 @lru_cache(maxsize=256)
 def _wrappers_of_file(path: str, mtime_ns: int) -> frozenset[str]:
     module = parse_file(Path(path))
-    if module is None:
+    if module is None or "sleep" not in module.code:  # a retry wrapper sleeps
         return frozenset()
     return frozenset(analyze_retries(FileContext(Path(path), path, module.code)).wrappers)
 
 
 def _imported_wrappers(ctx: FileContext) -> set[str]:
     """Local names of retry wrappers and decorators imported from other project modules."""
+    applied = {dotted_name(n.func) for n in walk(ctx.module, into_defs=True) if isinstance(n, cst.Call)}
+    applied |= {dotted_name(d.decorator) for n in walk(ctx.module, into_defs=True) if isinstance(n, cst.FunctionDef)
+                for d in n.decorators}
     names = set()
     for node in walk(ctx.module):
         if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
             continue
         for alias in node.names:
             local = dotted_name(alias.asname.name) if alias.asname else dotted_name(alias.name)
+            if local not in applied:
+                continue
             resolved = resolve_symbol(ctx.path, ctx.module, local or "")
             if resolved is None or resolved[0] == ctx.path:
                 continue
@@ -620,9 +626,18 @@ def _differences(nodes: list[cst.CSTNode], tuples: dict[str, list[str]], params:
     if any(isinstance(n, cst.Call) and any(w in (dotted_name(n.func) or "").lower() for w in _JITTER_WORDS)
            for n in delay):
         notes.append("it adds jitter from its own random source")
-    multiplied = any(isinstance(n, cst.AugAssign) and isinstance(n.operator, cst.MultiplyAssign) for n in delay)
+    factors = [n.value for n in delay if isinstance(n, cst.AugAssign) and isinstance(n.operator, cst.MultiplyAssign)]
+    for node in _delay_nodes(nodes):  # delay = delay * m (possibly capped): the growth factor
+        if not isinstance(node, cst.Assign):
+            continue
+        targets = {t.target.value for t in node.targets if isinstance(t.target, cst.Name)}
+        for n in walk(node.value):
+            if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Multiply):
+                for side, other in ((n.left, n.right), (n.right, n.left)):
+                    if isinstance(side, cst.Name) and side.value in targets:
+                        factors.append(other)
     powers = [n for n in delay if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Power)]
-    if multiplied or any(_number(p.left) != 2.0 for p in powers):
+    if any(_number(f) != 2.0 for f in factors) or any(_number(p.left) != 2.0 for p in powers):
         notes.append("its backoff multiplier is its own setting (ModelRetryPolicy always doubles)")
     if any(isinstance(n, cst.Subscript) for n in delay):
         notes.append("its delays come from a fixed table")
@@ -631,6 +646,108 @@ def _differences(nodes: list[cst.CSTNode], tuples: dict[str, list[str]], params:
 
 _KEEP_BASE = ("ModelRetryPolicy.calculate_next_delay() always adds jitter (time-hash based, about 10%) and "
               "matches retryable errors by class name (default ConnectionError, TimeoutError, HTTPError)")
+
+
+
+# =============================================================================================
+# Examples (documentation and unit tests)
+# =============================================================================================
+_DOUBLING_LOOP = (
+    'import asyncio\n'
+    '\n'
+    'from omnibase_core.nodes import NodeEffect\n'
+    '\n'
+    '\n'
+    'class NodeFetchEffect(NodeEffect):\n'
+    '    def __init__(self, container, client) -> None:\n'
+    '        super().__init__(container)\n'
+    '        self._client = client\n'
+    '\n'
+    '    async def fetch(self, url: str) -> bytes:\n'
+    '        for attempt in range(4):\n'
+    '            try:\n'
+    '                return await self._client.get(url)\n'
+    '            except ConnectionError:\n'
+    '                if attempt == 3:\n'
+    '                    raise\n'
+    '                await asyncio.sleep(0.5 * 2 ** attempt)\n'
+    '        raise RuntimeError("unreachable")\n'
+)
+
+_DOUBLING_LOOP_ON_CONFIG = (
+    'import asyncio\n'
+    '\n'
+    'from omnibase_core.models.core.model_retry_config import ModelRetryConfig\n'
+    'from omnibase_core.nodes import NodeEffect\n'
+    '\n'
+    '\n'
+    'class NodeFetchEffect(NodeEffect):\n'
+    '    def __init__(self, container, client) -> None:\n'
+    '        super().__init__(container)\n'
+    '        self._client = client\n'
+    '\n'
+    '    async def fetch(self, url: str) -> bytes:\n'
+    '        for attempt in range(4):\n'
+    '            try:\n'
+    '                return await self._client.get(url)\n'
+    '            except ConnectionError:\n'
+    '                if attempt == 3:\n'
+    '                    raise\n'
+    '                await asyncio.sleep(ModelRetryConfig(max_attempts=4, backoff_seconds=0.5).calculate_delay(attempt + 1, include_jitter=False))\n'
+    '        raise RuntimeError("unreachable")\n'
+)
+
+_STATUS_LOOP = (
+    'import asyncio\n'
+    '\n'
+    'from omnibase_core.nodes import NodeEffect\n'
+    '\n'
+    '_RETRY_ON = frozenset({429, 502, 503})\n'
+    '\n'
+    '\n'
+    'class NodeQuoteEffect(NodeEffect):\n'
+    '    def __init__(self, container, http) -> None:\n'
+    '        super().__init__(container)\n'
+    '        self._http = http\n'
+    '\n'
+    '    async def quote(self, symbol: str) -> dict:\n'
+    '        delay = 0.25\n'
+    '        for attempt in range(1, 6):\n'
+    '            response = await self._http.get(f"/quotes/{symbol}")\n'
+    '            if response.status_code not in _RETRY_ON:\n'
+    '                return response.json()\n'
+    '            if attempt < 5:\n'
+    '                await asyncio.sleep(delay)\n'
+    '                delay = min(delay * 3, 4.0)\n'
+    '        raise RuntimeError(f"quote service kept failing for {symbol}")\n'
+)
+
+_RETRY_LOOKALIKES = (
+    'from dataclasses import dataclass\n'
+    '\n'
+    'from omnibase_core.nodes import NodeEffect\n'
+    '\n'
+    '\n'
+    '@dataclass\n'
+    'class Job:\n'
+    '    name: str\n'
+    '    retry_count: int = 0\n'
+    '\n'
+    '\n'
+    'class NodeJobsEffect(NodeEffect):\n'
+    '    def __init__(self, container, client_factory, config) -> None:\n'
+    '        super().__init__(container)\n'
+    '        self._client = client_factory(max_retry_attempts=3, retries=2)\n'
+    '        self._max_attempts = config["retry_policy"]["max_attempts"]\n'
+    '\n'
+    '    def describe(self, job: Job) -> str:\n'
+    '        return f"{job.name} was retried {job.retry_count} times (at most {self._max_attempts})"\n'
+)
+
+_RETRY_CONTRACT = (
+    "name: n\nnode_type: EFFECT\nadvanced_features:\n"
+    "  retry_policy: {enabled: true, max_attempts: 4, initial_delay_ms: 500}\n"
+)
 
 
 # =============================================================================================
@@ -648,7 +765,26 @@ class ReplaceRetryLoops(Codemod):
     )
     enabled_by = ("advanced_features.retry_policy",)
     keywords = ("sleep", "retry", "retries", "backoff", "attempt")
-    examples: ClassVar[tuple[Example, ...]] = ()  # set below the class
+    examples: ClassVar[tuple[Example, ...]] = (
+        Example(
+            title="delays that are exactly ModelRetryConfig's doubling come from it; the loop stays",
+            before=_DOUBLING_LOOP,
+            after=_DOUBLING_LOOP_ON_CONFIG,
+            contract=_RETRY_CONTRACT,
+        ),
+        Example(
+            title="a status-code retry with a tripling, capped delay has no identical equivalent and is kept",
+            before=_STATUS_LOOP,
+            after=_STATUS_LOOP,
+            contract=_RETRY_CONTRACT,
+        ),
+        Example(
+            title="client retry flags, retry_count fields and retry settings read from config are not retries",
+            before=_RETRY_LOOKALIKES,
+            after=_RETRY_LOOKALIKES,
+            contract=_RETRY_CONTRACT,
+        ),
+    )
 
     def detect(self, ctx: FileContext) -> list[Finding]:
         return [finding for finding, _ in self._findings(ctx, analyze_retries(ctx))]

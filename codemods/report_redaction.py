@@ -146,8 +146,7 @@ def _constant(small: cst.BaseSmallStatement) -> tuple[str | None, cst.BaseExpres
 
 
 def _is_compiled_regex(value: cst.BaseExpression) -> bool:
-    return isinstance(value, cst.Call) and (dotted(value.func) or "").split(".")[-1] == "compile" \
-        and (dotted(value.func) or "") in ("re.compile", "compile", "regex.compile")
+    return isinstance(value, cst.Call) and dotted(value.func) in ("re.compile", "compile", "regex.compile")
 
 
 def _is_string_collection(value: cst.BaseExpression) -> bool:

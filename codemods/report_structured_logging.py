@@ -410,7 +410,7 @@ def logging_facts(ctx: FileContext, depth: int = 0) -> LoggingFacts:
                         if _is_context_var(value, imports) and _CORRELATION_NAME.search(target.value):
                             facts.correlation_vars.add(target.value)
     for name, node in facts.local_classes.items():
-        if _is_wrapper_class(node, logging_names, imports):
+        if _is_wrapper_class(node, logging_names, imports, facts.stdlib_loggers):
             facts.wrapper_classes.add(name)
     for name, item in imports.items():
         if not item.project_local:
@@ -448,7 +448,7 @@ def _logging_names(module: cst.Module, imports: dict[str, ImportedName]) -> set[
     return names
 
 
-def _is_get_logger(value: cst.BaseExpression, logging_names: set[str], imports: dict[str, ImportedName]) -> bool:
+def _is_get_logger(value: cst.BaseExpression | None, logging_names: set[str], imports: dict[str, ImportedName]) -> bool:
     if not isinstance(value, cst.Call):
         return False
     name = dotted(value.func) or ""
@@ -492,12 +492,12 @@ def _base_is_logging(base: cst.BaseExpression, logging_names: set[str], imports:
     return tail if item is not None and item.module == "logging" else None
 
 
-def _is_wrapper_class(node: cst.ClassDef, logging_names: set[str], imports: dict[str, ImportedName]) -> bool:
-    """A class that wraps stdlib logging: a LoggerAdapter/Logger subclass, a JSON formatter, a
-    correlation filter, or a class holding a logger and exposing level / ``log_*`` methods."""
-    methods = [s for s in (node.body.body if isinstance(node.body, cst.IndentedBlock) else [])
-               if isinstance(s, cst.FunctionDef)]
-    method_names = {m.name.value for m in methods}
+def _is_wrapper_class(node: cst.ClassDef, logging_names: set[str], imports: dict[str, ImportedName],
+                      module_loggers: set[str]) -> bool:
+    """A class that wraps stdlib logging: a LoggerAdapter/Logger subclass, a JSON formatter, a correlation
+    filter, or a class made mostly of level / ``log_*`` methods that hand records to a stdlib logger."""
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+    methods = [s for s in body if isinstance(s, cst.FunctionDef)]
     for arg in node.bases:
         kind = _base_is_logging(arg.value, logging_names, imports)
         if kind in ("LoggerAdapter", "Logger"):
@@ -506,22 +506,32 @@ def _is_wrapper_class(node: cst.ClassDef, logging_names: set[str], imports: dict
             return True
         if kind == "Filter" and any(_CORRELATION_NAME.search(n) for n in names_in(node) | _attr_names(node)):
             return True
-    holds_logger = False
+    logger_attrs: set[str] = set()
+    for statement in body:  # class-level ``_log = logging.getLogger(...)``
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if _is_get_logger(assigned_value(small), logging_names, imports):
+                    logger_attrs.update(t.value for t in assigned_targets(small) if isinstance(t, cst.Name))
     for method in methods:
         annotated = {
             p.name.value for p in [*method.params.params, *method.params.kwonly_params]
             if p.annotation is not None and (dotted(p.annotation.annotation) or "").split(".")[-1] == "Logger"
         }
         for assign in nodes_of(method, cst.Assign):
-            for target in assign.targets:
-                if self_attr(target.target) is None:
-                    continue
-                value = assign.value
-                if _is_get_logger(value, logging_names, imports) or (
-                        isinstance(value, cst.Name) and value.value in annotated):
-                    holds_logger = True
-    level_like = {name for name in method_names if name in LEVEL_METHODS or name.startswith("log_")}
-    return holds_logger and len(level_like) >= 2
+            value = assign.value
+            if _is_get_logger(value, logging_names, imports) or (
+                    isinstance(value, cst.Name) and value.value in annotated):
+                logger_attrs.update(a for t in assign.targets if (a := self_attr(t.target)))
+    own = [m for m in methods if not m.name.value.startswith("__")]
+    level_like = [m for m in own if m.name.value in LEVEL_METHODS or m.name.value.startswith("log_")]
+    if len(level_like) < 2 or len(level_like) * 2 < len(own):
+        return False
+    if logger_attrs:
+        return True
+    emitting = [m for m in level_like if any(
+        isinstance(c.func, cst.Attribute) and c.func.attr.value in LEVEL_METHODS
+        and (dotted(c.func.value) or "") in module_loggers | logging_names for c in nodes_of(m, cst.Call))]
+    return len(emitting) >= 2
 
 
 def _attr_names(node: cst.CSTNode) -> set[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,8 +15,10 @@ from rich.markup import escape
 from omnimix import __version__
 from omnimix.diff import unified_diff
 from omnimix.discovery import display_path, node_dirs, python_files, repository_root
-from omnimix.engine import migrate_node, scan_paths
+from omnimix.engine import migrate_node, migrate_nodes, scan_paths
 from omnimix.exit_codes import HELP, ExitCode
+from omnimix.cli_catalog import catalog_app
+from omnimix.cli_contract import contract_app, validate
 from omnimix.gate import STAGES, GateReport, run_gate
 from omnimix.report import (
     migration_json,
@@ -37,6 +40,7 @@ app = typer.Typer(
 )
 err = Console(stderr=True, highlight=False)
 
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes; 0 = one per CPU.")]
 PathsArg = Annotated[list[Path], typer.Argument(help="Node directories, files or trees.", exists=True)]
 PythonOpt = Annotated[Path | None, typer.Option(
     "--python", exists=True, dir_okay=False,
@@ -76,6 +80,7 @@ def _root(
 def scan(
     paths: PathsArg,
     format: Annotated[str, typer.Option("--format", "-f", help="table (for people) or json (for machines).")] = "table",
+    jobs: JobsOpt = 1,
 ) -> None:
     """Find hand-rolled concerns in every .py file under PATHS; changes nothing."""
     if format not in ("table", "json"):
@@ -83,7 +88,7 @@ def scan(
         raise typer.Exit(ExitCode.INPUT_ERROR)
     base = Path.cwd()
     files = python_files(paths)
-    scans = scan_paths(files, base)
+    scans = scan_paths(files, base, jobs=_jobs(jobs))
     if format == "json":
         sys.stdout.write(json.dumps(scan_json(scans), indent=2) + "\n")
     else:
@@ -114,6 +119,7 @@ def migrate(
     report_json: Annotated[Path | None, typer.Option("--report-json", dir_okay=False, help="Write the report as JSON here.")] = None,
     report_md: Annotated[Path | None, typer.Option("--report-md", dir_okay=False, help="Write the report as Markdown here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr, errors only.")] = False,
+    jobs: JobsOpt = 1,
 ) -> None:
     """Migrate nodes as their contracts declare: dry-run diff by default, --write to verify and apply."""
     nodes = [node for path in paths for node in node_dirs(path)]
@@ -123,10 +129,8 @@ def migrate(
     base = Path.cwd()
     root = repository_root(paths[0])
     repo_files = tuple(python_files([root]))
-    results = [
-        migrate_node(node, base, contract_path=contract, allow_unsafe=unsafe, repository_files=repo_files)
-        for node in nodes
-    ]
+    results = migrate_nodes(nodes, base, jobs=_jobs(jobs), contract_path=contract, allow_unsafe=unsafe,
+                            repository_files=repo_files)
     mode = "write" if write else "dry-run"
     verifying = write if verify is None else verify
     off = None if verifying else ("off (--no-verify)" if verify is False else "off (dry-run; add --verify to run it)")
@@ -250,6 +254,11 @@ def _print_errors(results: list[NodeResult]) -> None:
                 err.print(result.traceback, markup=False)
 
 
+def _jobs(jobs: int) -> int:
+    """``--jobs 0`` means one process per CPU."""
+    return jobs if jobs > 0 else (os.cpu_count() or 1)
+
+
 def _exit_code(results, *, check: bool, write_failed: bool, gates: dict[Path, GateReport] | None = None) -> int:
     gates = gates or {}
     if any(r.status is Status.INTERNAL_ERROR for r in results) or any(g.internal_error for g in gates.values()):
@@ -261,6 +270,11 @@ def _exit_code(results, *, check: bool, write_failed: bool, gates: dict[Path, Ga
     if check and any(r.status is Status.CHANGED for r in results):
         return ExitCode.CHANGES_PENDING
     return ExitCode.OK
+
+
+app.command(epilog=HELP)(validate)
+app.add_typer(contract_app, name="contract")
+app.add_typer(catalog_app, name="catalog")
 
 
 def main() -> None:

@@ -195,3 +195,15 @@ def test_suffix_in_code_differing_from_the_contract_is_warned(tmp_path):
     )
     _after, result = run_example(ReplaceDeadLetterQueue, example, tmp_path)
     assert any("topic_suffix is '.dead'" in w for w in result.warnings)
+
+
+def test_a_dedicated_dlq_producer_is_a_dead_letter_write():
+    source = """\
+        class NodeX:
+            def __init__(self, dlq_producer):
+                self._dlq_producer = dlq_producer
+
+            async def _park(self, message):
+                await self._dlq_producer.send_and_wait(self._topic, message.value)
+        """
+    assert spans(source) == [(3, 3), (5, 6)]

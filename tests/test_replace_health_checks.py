@@ -303,7 +303,8 @@ def test_migrated_checks_roll_up_exactly_like_the_local_mixin(tmp_path, mixin):
     support = None
     if mixin == "fixture":
         support = _fixture_mixin_support()
-        source = BEHAVIOUR_NODE.replace("from pkg.health import", "from omninode_bridge.nodes.mixins.health_mixin import")
+        source = BEHAVIOUR_NODE.replace("from pkg.health import",
+                                        "from omninode_bridge.nodes.mixins.health_mixin import")
     before = textwrap.dedent(source)
     after, result = migrate(tmp_path, source, support=support)
     assert result.status.value == "changed", result.warnings
@@ -427,3 +428,34 @@ def test_nothing_happens_unless_the_contract_declares_mixin_health_check(tmp_pat
     after, result = run_example(ReplaceHealthChecks, example, tmp_path)
     assert "HealthCheckMixin)" not in after or "class NodeProbeEffect(NodeEffect, HealthCheckMixin" in after
     assert all(d.outcome is Outcome.NOT_DECLARED for d in result.decisions if str(d.finding.concern) == "health_check")
+
+
+def test_a_differently_named_family_is_recognised():
+    mixin = scan("""\
+        from enum import Enum
+
+        class Status(Enum):
+            HEALTHY = "ok"
+            UNHEALTHY = "down"
+
+        class ProbeRegistry:
+            def add_probe(self, name, fn, critical=True):
+                self._probes[name] = (fn, critical)
+
+            async def overall(self):
+                results = [await fn() for fn, _ in self._probes.values()]
+                return Status.UNHEALTHY if any(r[0] is Status.UNHEALTHY for r in results) else Status.HEALTHY
+        """, "probes.py")
+    assert {symbol for symbol, *_ in mixin} == {"ProbeRegistry", "Status"}
+    node = scan("""\
+        from omnibase_core.nodes import NodeCompute
+        from acme.probes import ProbeRegistry
+
+        class NodeX(NodeCompute, ProbeRegistry):
+            def wire(self):
+                self.add_probe("llm", self.ping_llm, critical=False)
+
+            async def ping_llm(self):
+                return ("healthy", "llm answers")
+        """)
+    assert {symbol for symbol, *_ in node} == {"NodeX", "NodeX.wire", "NodeX.ping_llm"}

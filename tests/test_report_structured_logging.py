@@ -173,3 +173,41 @@ def test_wrapper_imported_from_a_sibling_module_is_recognised(tmp_path):
                 self.events.info("run")
         """))
     assert spans(node.read_text(), node) == [(8, 8), (11, 11)]
+
+
+def test_event_logger_over_a_module_logger_is_a_wrapper_but_a_node_with_log_methods_is_not():
+    source = """\
+        import json
+        import logging
+
+        logger = logging.getLogger(__name__)
+
+
+        class EventLog:
+            def __init__(self, node):
+                self.node = node
+
+            def info(self, event, **fields):
+                logger.info(json.dumps({"event": event, "node": self.node, **fields}))
+
+            def error(self, event, **fields):
+                logger.error(json.dumps({"event": event, "node": self.node, **fields}))
+
+
+        class NodeStore:
+            def log_error(self, text):
+                logger.error(text)
+
+            def log_warning(self, text):
+                logger.warning(text)
+
+            async def put(self, key):
+                return key
+
+            async def get(self, key):
+                return key
+
+            async def delete(self, key):
+                return key
+        """
+    assert spans(source) == [(7, 15)]
