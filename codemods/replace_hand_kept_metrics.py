@@ -451,7 +451,7 @@ class _ClassMetrics:
     # -- classification -------------------------------------------------------------------
     def _seed_kind(self, record: _Attr) -> str | None:
         value = record.first_value
-        if _OTHER_CONCERN_ATTR.search(record.name):
+        if _OTHER_CONCERN_ATTR.search(record.name) or not record.init_statements:
             return None
         if _is_number(value):
             if record.augs:
@@ -530,9 +530,15 @@ class _ClassMetrics:
 
     def _steers_behaviour(self, attr: str) -> bool:
         for function in self.functions.values():
-            if function.name in self.updaters | self.accessors or _health_shaped(function):
+            if function.name in self.accessors or _health_shaped(function):
                 continue
             for statement in _walk(function.statements):
+                for small in _small(statement):
+                    if isinstance(small, cst.Return) and small.value is not None and any(
+                            attr in _refs(c).attrs for c in _find(small.value, cst.Comparison)):
+                        return True  # a decision returned to the caller (limit reached, retry allowed)
+                if function.name in self.updaters:
+                    continue
                 tests = [statement.test] if isinstance(statement, (cst.If, cst.While)) else []
                 if not tests:
                     continue
@@ -543,7 +549,7 @@ class _ClassMetrics:
                 for block in _blocks(statement)[:1]:
                     for inner in _walk(block):
                         for small in _small(inner):
-                            if isinstance(small, cst.Raise) or isinstance(small, cst.Return) and small.value:
+                            if isinstance(small, (cst.Raise, cst.Return, cst.Break, cst.Continue)):
                                 return True
                             inner_refs = _refs(small)
                             if any(_self_attr(c.func) not in self.kinds for c in inner_refs.awaited):
@@ -776,6 +782,8 @@ class _ClassMetrics:
             return False
         if isinstance(statement, cst.With) and not all(_self_attr(i.item) in state for i in statement.items):
             return False
+        if require_touch and _exits(statement):
+            return False  # an early return or raise: control flow that merely counts on its way out
         inner = [s for block in blocks for s in block]
         if not all(self.is_metric_statement(function, s, metric_locals, state, require_touch=False)
                    or _is_logging(s) for s in inner):
@@ -967,6 +975,11 @@ class _ClassMetrics:
 
         visit(function.statements)
         return runs
+
+
+def _exits(statement: cst.BaseStatement) -> bool:
+    return any(isinstance(small, (cst.Return, cst.Raise, cst.Break, cst.Continue))
+               for inner in _walk([statement]) for small in _small(inner))
 
 
 def _only_mixin_calls(statement: cst.BaseStatement) -> bool:
@@ -1215,6 +1228,8 @@ def _is_metrics_model(node: cst.ClassDef, module: cst.Module) -> bool:
         for operation in _find(method, cst.BinaryOperation):
             if isinstance(operation.operator, cst.Divide):
                 divides = True
+    if _stores_data(node, numeric | containers):
+        return False
     if internal and (divides or len(internal) >= 2):
         return True
     external = {target.attr.value for target in _aug_targets(module)
@@ -1223,6 +1238,26 @@ def _is_metrics_model(node: cst.ClassDef, module: cst.Module) -> bool:
 
 
 _INDEX_CACHE: dict[cst.CSTNode, dict[type, list]] = {}
+
+
+def _stores_data(node: cst.ClassDef, fields: set[str]) -> bool:
+    """The class files values into its containers (a cache, a registry), not counts or timings."""
+    for method in _methods(node):
+        for statement in _walk(_body_statements(method.body)):
+            for small in _small(statement):
+                if not isinstance(small, cst.Assign):
+                    continue
+                for target in _assign_targets(small):
+                    if isinstance(target, cst.Subscript) and _self_attr(_root(target)) is not None \
+                            and not _numeric_value(small.value):
+                        return True
+    return False
+
+
+def _numeric_value(node: cst.BaseExpression) -> bool:
+    if _is_number(node) or isinstance(node, (cst.BinaryOperation, cst.UnaryOperation)):
+        return True
+    return isinstance(node, cst.Call) and _call_name(node) in _NUMERIC_WRAPPERS | {"len", "sum"}
 
 
 def _find(node: cst.CSTNode, kind: type | tuple[type, ...]) -> list:

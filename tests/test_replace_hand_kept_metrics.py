@@ -413,3 +413,64 @@ def test_counter_written_in_a_nested_function_stays(tmp_path):
     after, decisions = migrate(source, tmp_path)
     assert after == dedent(source)
     assert any("nested function" in d.note for d in decisions)
+
+
+def test_decision_counters_and_early_exits():
+    findings = scan("""\
+        import time
+
+        from omnibase_core.nodes import NodeEffect
+
+
+        class NodeThrottledEffect(NodeEffect):
+            def __init__(self, container) -> None:
+                super().__init__(container)
+                self._attempts = 0
+                self._max_attempts = 3
+                self._throttled = 0
+                self._last_sent = 0.0
+
+            def may_retry(self) -> bool:
+                self._attempts += 1
+                return self._attempts < self._max_attempts
+
+            def send(self, matches) -> bool:
+                now = time.monotonic()
+                if now - self._last_sent < 1.0:
+                    self._throttled += 1
+                    return False
+                if not matches():
+                    self._throttled += 1
+                    return False
+                self._last_sent = now
+                return True
+
+            def stats(self) -> dict:
+                return {"throttled": self._throttled}
+        """)
+    assert spans(findings) == [(11, 11), (21, 21), (24, 24), (29, 30)]
+
+
+def test_cache_with_hit_counters_is_not_a_metrics_model():
+    findings = scan("""\
+        class LookupCache:
+            def __init__(self) -> None:
+                self._entries = {}
+                self._hits = 0
+                self._misses = 0
+
+            def get(self, key):
+                if key in self._entries:
+                    self._hits += 1
+                    return self._entries[key]
+                self._misses += 1
+                return None
+
+            def put(self, key, value) -> None:
+                self._entries[key] = (value, 0)
+
+            def hit_rate(self) -> float:
+                total = self._hits + self._misses
+                return self._hits / total if total else 0.0
+        """)
+    assert spans(findings) == [(4, 5), (9, 9), (11, 11), (17, 19)]
