@@ -424,7 +424,6 @@ class ClassSpec:
     guard_methods: set[str]
     mutators: set[str]
     async_methods: set[str]
-    properties: set[str]
     dict_methods: set[str]
     remaining_time_methods: set[str]
     params: list[tuple[str, cst.BaseExpression | None]]
@@ -442,9 +441,6 @@ class ClassSpec:
 
     def role(self, param: str) -> str | None:
         return self.roles.get(param) or _param_role(param)
-
-    def default(self, param: str) -> cst.BaseExpression | None:
-        return dict(self.params).get(param)
 
 
 @dataclass
@@ -633,7 +629,6 @@ def _breaker_class_spec(path: Path, cls: cst.ClassDef, enums: set[str]) -> Class
         guard_methods=guard_methods,
         mutators=mutators,
         async_methods={name for name, func in methods.items() if func.asynchronous is not None},
-        properties={name for name, func in methods.items() if _is_property(func)},
         dict_methods=dict_methods,
         remaining_time_methods=remaining,
         params=params,
@@ -802,7 +797,10 @@ def _references(stmt: cst.CSTNode, symbols: set[str]) -> bool:
             names |= {n.value for n in walk(small, into_defs=True) if isinstance(n, cst.Name)}
             names -= {dotted_name(t) for t in _assign_targets(small) if isinstance(t, cst.Name)}
         return bool(names & symbols)
-    return any(isinstance(n, cst.Name) and n.value in symbols for n in walk(stmt, into_defs=True))
+    imports = [n for n in walk(stmt, into_defs=True) if isinstance(n, (cst.Import, cst.ImportFrom))]
+    imported = {id(n) for node in imports for n in walk(node)}
+    return any(isinstance(n, cst.Name) and n.value in symbols and id(n) not in imported
+               for n in walk(stmt, into_defs=True))
 
 
 def _is_main_block(stmt: cst.CSTNode) -> bool:
@@ -1812,7 +1810,7 @@ class ReplaceCircuitBreaker(Codemod):
         deleted = self._delete_modules(state, current, applied)
         for path, finding in found:
             use = uses.get((path, finding.start_line, finding.end_line))
-            outcome, note = self._outcome(path, finding, use, plans, applied, drift_fixed, deleted, current)
+            outcome, note = self._outcome(state, path, finding, use, plans, applied, drift_fixed, deleted)
             state.decide(finding, path, outcome, note)
 
     def _plans(self, state: MigrationState, current: FileAnalysis) -> dict[str, Plan]:
@@ -1889,26 +1887,24 @@ class ReplaceCircuitBreaker(Codemod):
                 deleted.add(path)
         return deleted
 
-    def _outcome(self, path: Path, finding: Finding, use: BreakerUse | None, plans: dict[str, Plan],
-                 applied: set[str], drift_fixed: bool, deleted: set[Path], current: FileAnalysis
+    def _outcome(self, state: MigrationState, path: Path, finding: Finding, use: BreakerUse | None,
+                 plans: dict[str, Plan], applied: set[str], drift_fixed: bool, deleted: set[Path]
                  ) -> tuple[Outcome, str]:
-        keys = use.keys if use else set()
         if path in deleted:
             return Outcome.APPLIED, f"deleted {path.name}: nothing imports it after the replacement"
-        if use is not None and use.drift:
+        if use is None:
+            return Outcome.KEPT, finding.reason
+        if use.drift:
             if drift_fixed and all(name in _DRIFT_RENAMES for name in use.drift):
                 return Outcome.APPLIED, "renamed " + ", ".join(
                     f"{name}() to {_DRIFT_RENAMES[name]}()" for name in sorted(use.drift))
             return Outcome.KEPT, f"{', '.join(sorted(use.drift))}: no known ModelCircuitBreaker equivalent"
-        if any(k.startswith("module:") for k in keys) and path != current_path(current, path):
-            related = [p for p in plans.values() if p.breaker.spec is not None and str(p.breaker.spec.path) == str(path)]
-            if any(p.breaker.key in applied for p in related):
+        if any(key.startswith("module:") for key in use.keys):  # a definition in a breaker module
+            related = [p for p in plans.values() if p.breaker.spec is not None and p.breaker.spec.path == path]
+            if path != state.node_path and any(p.breaker.key in applied for p in related):
                 return Outcome.KEPT, f"{path.name} is still imported elsewhere, so it stays"
-            return self._outcome_of(related, applied, finding)
-        if path == current_path(current, path) and any(k.startswith("module:") for k in keys):
-            related = [p for p in plans.values() if p.breaker.spec is not None and p.breaker.spec.name in current.own.classes]
-            return self._outcome_of(related, applied, finding, removed=True)
-        return self._outcome_of([plans[k] for k in keys if k in plans], applied, finding)
+            return self._outcome_of(related, applied, finding, removed=path == state.node_path)
+        return self._outcome_of([plans[k] for k in use.keys if k in plans], applied, finding)
 
     @staticmethod
     def _outcome_of(related: list[Plan], applied: set[str], finding: Finding, removed: bool = False
@@ -1924,11 +1920,6 @@ class ReplaceCircuitBreaker(Codemod):
             what = "removed, replaced" if removed else "replaced"
             return Outcome.APPLIED, f"{what} by ModelCircuitBreaker({built}); differences: " + "; ".join(plan.notes)
         return Outcome.PENDING_UNSAFE, "ModelCircuitBreaker would replace it, but " + "; ".join(plan.notes)
-
-
-def current_path(analysis: FileAnalysis, path: Path) -> Path | None:
-    """``path`` when it is the file the (current) analysis is about."""
-    return path if any(str(spec.path) == str(path) for spec in analysis.own.classes.values()) else None
 
 
 def _read(path: Path) -> str:

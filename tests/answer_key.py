@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -65,9 +67,15 @@ def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     return a_start <= b_end and b_start <= a_end
 
 
+@cache
+def corpus_scans(root: Path = FIXTURE_ROOT) -> tuple:
+    """The scan of the corpus, once per process (it does not change while tests run)."""
+    return tuple(scan_paths(python_files([root / "src"]), root, jobs=os.cpu_count() or 1))
+
+
 def score(root: Path = FIXTURE_ROOT, concern: str | None = None) -> Score:
     key = load_key(root)
-    scans = scan_paths(python_files([root / "src"]), root)
+    scans = corpus_scans(root)
     findings = [(scan.display, f) for scan in scans for f in scan.findings
                 if concern is None or str(f.concern) == concern]
     instances = [e for e in key if not e.lookalike and (concern is None or e.concern == concern)]

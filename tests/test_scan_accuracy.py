@@ -19,13 +19,11 @@ def test_scan_matches_the_answer_key(capsys):
 
 
 def test_no_lookalike_is_reported():
-    from answer_key import FIXTURE_ROOT, load_key
-    from omnimix.discovery import python_files
-    from omnimix.engine import scan_paths
+    from answer_key import corpus_scans, load_key
 
     lookalikes = [entry for entry in load_key() if entry.lookalike]
     assert lookalikes, "the corpus plants look-alikes"
-    scans = {scan.display: scan for scan in scan_paths(python_files([FIXTURE_ROOT / "src"]), FIXTURE_ROOT)}
+    scans = {scan.display: scan for scan in corpus_scans()}
     flagged = []
     for entry in lookalikes:
         scan = scans.get(entry.path)
