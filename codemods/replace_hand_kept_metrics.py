@@ -92,6 +92,11 @@ def _is_none(node: cst.BaseExpression | None) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
 
 
+def _scalar_or_none(node: cst.BaseExpression | None) -> bool:
+    """A peak, a timestamp or an empty cache slot: state that can only hold a number or a snapshot."""
+    return _is_number(node) or _is_none(node)
+
+
 def _annotation_text(annotation: cst.Annotation | None) -> str:
     if annotation is None:
         return ""
@@ -194,12 +199,28 @@ def _collect_refs(nodes: list[cst.CSTNode]) -> _Refs:
     return refs
 
 
+_SUITE_LINES: dict[cst.CSTNode, list[cst.BaseStatement]] = {}
+
+
 def _body_statements(body: cst.BaseSuite) -> list[cst.BaseStatement]:
+    """Statements of a block; a one-line suite (``if x: a += 1``) reads as one statement line."""
     if isinstance(body, cst.IndentedBlock):
         return list(body.body)
     if isinstance(body, cst.SimpleStatementSuite):
-        return [cst.SimpleStatementLine(body=body.body)]
+        if body not in _SUITE_LINES:
+            _SUITE_LINES[body] = [cst.SimpleStatementLine(body=body.body)]
+        return _SUITE_LINES[body]
     return []
+
+
+def _lines(ctx: FileContext, first: cst.CSTNode, last: cst.CSTNode) -> tuple[int, int]:
+    """First and last line of a run of statements (one-line suites located by their statements)."""
+    def edge(node: cst.CSTNode, end: bool) -> int:
+        if node not in ctx.positions and isinstance(node, cst.SimpleStatementLine):
+            node = node.body[-1 if end else 0]
+        position = ctx.positions[node]
+        return position.end.line if end else position.start.line
+    return edge(first, False), edge(last, True)
 
 
 _BLOCKS_CACHE: dict[cst.CSTNode, list[list[cst.BaseStatement]]] = {}
@@ -510,23 +531,47 @@ class _ClassMetrics:
             kind = self._seed_kind(record)
             if kind:
                 self.kinds[record.name] = kind
-        for _ in range(5):
-            self._veto()
-            before = (dict(self.kinds), set(self.updaters), set(self.accessors), set(self.helpers))
-            self._classify_methods()
-            self._adopt_private_state()
-            if before == (self.kinds, self.updaters, self.accessors, self.helpers):
-                break
+        # First settle which methods are metric methods, then drop state the node's logic reads.
+        for logic in (False, True):
+            for _ in range(5):
+                before = (dict(self.kinds), set(self.updaters), set(self.accessors), set(self.helpers))
+                self._classify_methods()
+                self._veto(logic)
+                self._adopt_private_state()
+                if before == (self.kinds, self.updaters, self.accessors, self.helpers):
+                    break
 
-    def _veto(self) -> None:
-        """Drop attributes whose value is the node's output or steers its behaviour."""
+    def _veto(self, logic: bool) -> None:
+        """Drop attributes whose value is the node's output, steers its behaviour or feeds its logic."""
         if self._domain is None:
             self._domain = _domain_attributes(self)
         domain = self._domain
         for name in list(self.kinds):
-            if name in domain or self._steers_behaviour(name):
+            if name in domain or self._steers_behaviour(name) or logic and self._read_by_logic(name):
                 del self.kinds[name]
                 self.vetoed.add(name)
+
+    def _read_by_logic(self, attr: str) -> bool:
+        """The value is used by the node's own logic, not only reported (metrics, health, logs)."""
+        reporting = self.metric_methods()
+        for function in self.functions.values():
+            if function.name in reporting or function.name in _INIT_METHODS or _health_shaped(function):
+                continue
+            aliases = {name for name, target in function.aliases.items() if target == attr}
+            for statement in _walk(function.statements):
+                if isinstance(statement, cst.For) and attr in _refs(statement.iter).attrs:
+                    return True
+                for small in _small(statement):
+                    refs = _refs(small)
+                    if attr not in refs.attrs and not refs.names & aliases:
+                        continue
+                    if self.writes_metrics(function, small) or _is_logging(statement):
+                        continue
+                    targets = _assign_targets(small)
+                    if targets and all(isinstance(t, cst.Name) and t.value in aliases for t in targets):
+                        continue
+                    return True
+        return False
 
     def _steers_behaviour(self, attr: str) -> bool:
         for function in self.functions.values():
@@ -537,8 +582,6 @@ class _ClassMetrics:
                     if isinstance(small, cst.Return) and small.value is not None and any(
                             attr in _refs(c).attrs for c in _find(small.value, cst.Comparison)):
                         return True  # a decision returned to the caller (limit reached, retry allowed)
-                if function.name in self.updaters:
-                    continue
                 tests = [statement.test] if isinstance(statement, (cst.If, cst.While)) else []
                 if not tests:
                     continue
@@ -605,9 +648,7 @@ class _ClassMetrics:
                 if self._guards_only_metrics(record.name):
                     self.kinds[record.name] = "lock"
                 continue
-            if users and users <= metric_methods and record.init_statements and (
-                _is_number(value) or _is_none(value) or isinstance(value, (cst.Dict, cst.List))
-            ):
+            if users and users <= metric_methods and record.init_statements and _scalar_or_none(value):
                 self.kinds[record.name] = "cache" if _is_none(value) else "gauge"
 
     def _guards_only_metrics(self, lock: str) -> bool:
@@ -638,7 +679,9 @@ class _ClassMetrics:
             if record.name in self.vetoed or record.name in self.functions or _OTHER_CONCERN_ATTR.search(record.name):
                 continue
             used = record.methods - _INIT_METHODS
-            if used and used <= users and record.init_statements:
+            value = record.first_value
+            if used and used <= users and record.init_statements and (
+                    _scalar_or_none(value) or isinstance(value, cst.Call) and _call_name(value) in _LOCK_FACTORIES):
                 allowed.add(record.name)
         return allowed
 
@@ -1228,7 +1271,7 @@ def _is_metrics_model(node: cst.ClassDef, module: cst.Module) -> bool:
         for operation in _find(method, cst.BinaryOperation):
             if isinstance(operation.operator, cst.Divide):
                 divides = True
-    if _stores_data(node, numeric | containers):
+    if _stores_data(node, numeric | containers) or _works_with_collaborators(node, numeric | containers):
         return False
     if internal and (divides or len(internal) >= 2):
         return True
@@ -1251,6 +1294,21 @@ def _stores_data(node: cst.ClassDef, fields: set[str]) -> bool:
                     if isinstance(target, cst.Subscript) and _self_attr(_root(target)) is not None \
                             and not _numeric_value(small.value):
                         return True
+    return False
+
+
+def _works_with_collaborators(node: cst.ClassDef, fields: set[str]) -> bool:
+    """The class awaits or calls objects it holds (a transport, a client): it does work, not bookkeeping."""
+    for method in _methods(node):
+        refs = _refs(method.body)
+        if refs.awaited:
+            return True
+        for call in _find(method.body, cst.Call):
+            func = call.func
+            if isinstance(func, cst.Attribute):
+                owner = _self_attr(func.value)
+                if owner is not None and owner not in fields and func.attr.value not in _CLOCK_CALLS:
+                    return True
     return False
 
 
@@ -1403,8 +1461,7 @@ class _FileMetrics:
                                        info.state_reached(_refs(function.node.body)), info, kind))
                     continue
                 for run in info.metric_runs(function):
-                    start = ctx.positions[run[0]].start.line
-                    end = ctx.positions[run[-1]].end.line
+                    start, end = _lines(ctx, run[0], run[-1])
                     attrs = set().union(*(info.state_reached(_refs(node)) for node in run))
                     what = "init" if function.name in _INIT_METHODS else "statement"
                     spans.append(_Span(start, end, None, what, attrs, info))
@@ -1908,6 +1965,12 @@ class ReplaceHandKeptMetrics(Codemod):
 
     # -- detection --------------------------------------------------------------------------
     def detect(self, ctx: FileContext) -> list[Finding]:
+        try:
+            return self._detect(ctx)
+        except RecursionError:  # pathologically deep expressions: report nothing rather than fail
+            return []
+
+    def _detect(self, ctx: FileContext) -> list[Finding]:
         _remember(ctx)
         facts = _FileMetrics(ctx, _imported_models(ctx))
         nodes = _node_class_names(ctx.module)

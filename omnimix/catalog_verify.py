@@ -234,8 +234,8 @@ class _Checker:
         label = f"{field}.{spec.name}"
         if kind != spec.kind:
             self.add(entry.name, label, f"is a {kind}, not a {spec.kind}")
-        signature = str(inspect.signature(func))
-        if signature != spec.signature:
+        signature = _portable(str(inspect.signature(func)))
+        if signature != _portable(spec.signature):
             self.add(entry.name, label, f"signature is {signature}, catalog says {spec.signature}")
         is_async = inspect.iscoroutinefunction(func)
         if is_async != spec.is_async:
@@ -380,6 +380,11 @@ class _Checker:
         if self._container is None:
             self._container = resolve("omnibase_core.models.container.model_onex_container", "ModelONEXContainer")()
         return self._container
+
+
+def _portable(signature: str) -> str:
+    """A signature text without interpreter-specific module paths (``pathlib._local.Path`` on 3.13)."""
+    return signature.replace("pathlib._local.", "pathlib.")
 
 
 def _raw_on_owner(entry: CatalogEntry) -> Any:

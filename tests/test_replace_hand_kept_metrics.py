@@ -194,6 +194,20 @@ def test_metrics_model_class_and_its_use():
         from omnibase_core.nodes import NodeEffect
 
 
+        class NodeSequenceEffect(NodeEffect):
+            def __init__(self, container) -> None:
+                super().__init__(container)
+                self._sequence = 0
+                self._records = []
+
+            def record(self, payload: dict) -> None:
+                self._sequence += 1
+                self._records.append({"seq": self._sequence, **payload})
+        """, id="sequence number stored in records"),
+    pytest.param("""\
+        from omnibase_core.nodes import NodeEffect
+
+
         class NodeMigratedEffect(NodeEffect):
             async def call(self) -> None:
                 self.increment_counter("calls")
@@ -314,10 +328,12 @@ def test_reads_in_fstrings_amounts_and_name_clashes(tmp_path):
                 self.__hits = 0
                 self._jobs = 0
 
-            def run(self) -> str:
+            def run(self) -> None:
                 self.increment_counter("jobs")
                 self._jobs += 2
                 self.__hits += 1
+
+            def describe(self) -> str:
                 return f"{self._jobs} jobs, {self.__hits} hits"
         """, tmp_path)
     assert 'self.increment_counter("jobs_2", 2)' in after
@@ -338,14 +354,13 @@ def test_counters_reached_by_name_or_float_or_computed_stay(tmp_path):
                 self._b = 0.0
                 self._c = 0
 
-            def run(self, n: int) -> dict:
+            def run(self, n: int) -> None:
                 self._a += 1
                 self._b += 1
                 self._c += n
-                return {"a": getattr(self, "_a"), "b": self._b, "c": self._c}
 
             def get_stats(self) -> dict:
-                return {"a": self._a, "b": self._b, "c": self._c}
+                return {"a": getattr(self, "_a"), "b": self._b, "c": self._c}
         """
     after, decisions = migrate(source, tmp_path)
     assert after == dedent(source)
@@ -474,3 +489,20 @@ def test_cache_with_hit_counters_is_not_a_metrics_model():
                 return self._hits / total if total else 0.0
         """)
     assert spans(findings) == [(4, 5), (9, 9), (11, 11), (17, 19)]
+
+
+def test_one_line_suites_are_located():
+    findings = scan("""\
+        from omnibase_core.nodes import NodeEffect
+
+
+        class NodeTinyEffect(NodeEffect):
+            def __init__(self, container): super().__init__(container); self._n = 0
+            def hit(self): self._n += 1
+            def run(self, x):
+                if x: self._n += 1
+                return x
+            def stats(self): return {"n": self._n}
+        """)
+    assert spans(findings) == [(6, 6), (8, 8), (10, 10)]
+    assert "shared line" in findings[0].reason
