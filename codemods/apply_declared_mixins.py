@@ -60,6 +60,7 @@ class ApplyDeclaredMixins(Codemod):
         catalog = load_catalog()
         wanted: list[str] = []
         node_type = state.contract.kind.value if state.contract.kind else ""
+        present = _current_bases(state.module, state.node_class)
         for mixin in state.contract.enabled_mixins():
             entry = catalog.get(mixin.name)
             if entry is None:
@@ -75,6 +76,8 @@ class ApplyDeclaredMixins(Codemod):
                 if state.node_base in composition.already_in:
                     state.warnings.append(f"{mixin.name} is already part of {state.node_base}; not added again")
                     continue
+            if mixin.name in present:
+                continue  # already applied (a second run, or written by hand)
             blocked = _unapplied_reason(state, entry.replaces)
             if blocked:
                 state.warnings.append(f"{mixin.name} is declared but not added: {blocked}")
@@ -85,6 +88,13 @@ class ApplyDeclaredMixins(Codemod):
             state.add_mixin(name)
         if wanted or state.bases_to_remove:
             state.rewrite(_RewriteBases(state.node_class, wanted, state.bases_to_remove))
+
+
+def _current_bases(module: cst.Module, class_name: str) -> set[str]:
+    for statement in module.body:
+        if isinstance(statement, cst.ClassDef) and statement.name.value == class_name:
+            return {_name(arg) for arg in statement.bases}
+    return set()
 
 
 def _unapplied_reason(state: MigrationState, concerns: list[str]) -> str | None:
