@@ -474,6 +474,8 @@ class _ClassMetrics:
         value = record.first_value
         if _OTHER_CONCERN_ATTR.search(record.name) or not record.init_statements:
             return None
+        if not record.name.startswith("_") and not self._read_inside(record.name):
+            return None  # a public result attribute that callers read, not bookkeeping the class reports
         if _is_number(value):
             if record.augs:
                 return "counter"
@@ -502,6 +504,23 @@ class _ClassMetrics:
             if record.item_augs and (not value.elements or 2 * len(numeric) >= len(value.elements) >= 2):
                 return "dict" if value.elements else "map"
         return None
+
+    def _read_inside(self, attr: str) -> bool:
+        """Some statement of the class reads ``attr`` other than to update it."""
+        for function in self.functions.values():
+            for statement in _walk(function.statements):
+                if attr in _refs(*_header(statement)).attrs:
+                    return True
+                for small in _small(statement):
+                    targets = _assign_targets(small)
+                    if any(_self_attr(t) == attr for t in targets):
+                        if attr in _refs(_small_value(small)).attrs:
+                            return True
+                        continue
+                    if attr in _refs(small).attrs and not (isinstance(small, cst.Expr) and isinstance(
+                            small.value, cst.Call) and _self_attr(_root(small.value.func)) == attr):
+                        return True
+        return False
 
     def _numeric_samples(self, record: _Attr) -> bool:
         """Appends of measured durations or timestamps (not of domain objects, not of inputs recorded as-is)."""
@@ -1299,12 +1318,16 @@ def _stores_data(node: cst.ClassDef, fields: set[str]) -> bool:
 
 def _works_with_collaborators(node: cst.ClassDef, fields: set[str]) -> bool:
     """The class awaits or calls objects it holds (a transport, a client): it does work, not bookkeeping."""
+    methods = {method.name.value for method in _methods(node)}
     for method in _methods(node):
         refs = _refs(method.body)
         if refs.awaited:
             return True
         for call in _find(method.body, cst.Call):
             func = call.func
+            held = _self_attr(func)
+            if held is not None and held not in methods:
+                return True  # calls an object it holds: self._transport(query)
             if isinstance(func, cst.Attribute):
                 owner = _self_attr(func.value)
                 if owner is not None and owner not in fields and func.attr.value not in _CLOCK_CALLS:
@@ -1579,6 +1602,12 @@ def _imported_names(node: cst.ImportFrom) -> dict[str, str]:
     return names
 
 
+def _walk_classes(module: cst.Module) -> list[cst.BaseStatement]:
+    """Every statement of every method of the module's top-level classes."""
+    return [statement for node in module.body if isinstance(node, cst.ClassDef)
+            for method in _methods(node) for statement in _walk(_body_statements(method.body))]
+
+
 def _import_froms(module: cst.Module) -> list[cst.ImportFrom]:
     return [small for statement in module.body for small in _small(statement) if isinstance(small, cst.ImportFrom)]
 
@@ -1586,7 +1615,12 @@ def _import_froms(module: cst.Module) -> list[cst.ImportFrom]:
 def _imported_models(ctx: FileContext) -> set[str]:
     """Names this file imports that are metric model classes where they are defined."""
     found: set[str] = set()
+    built = {_call_name(small.value) for statement in _walk_classes(ctx.module) for small in _small(statement)
+             if isinstance(small, (cst.Assign, cst.AnnAssign)) and isinstance(small.value, cst.Call)
+             and any(_self_attr(t) for t in _assign_targets(small))}
     for node in _import_froms(ctx.module):
+        if not built & set(_imported_names(node)):
+            continue
         source = _import_source(ctx.path, node)
         if source is None or source.resolve() == ctx.path.resolve():
             continue
@@ -1600,11 +1634,20 @@ def _imported_models(ctx: FileContext) -> set[str]:
 def _shapes_used_by_neighbours(ctx: FileContext) -> set[str]:
     """Classes of this file that neighbouring modules use as metric types."""
     used: set[str] = set()
+    shapes = {s.name.value for s in ctx.module.body if isinstance(s, cst.ClassDef) and not _methods(s)}
+    if not shapes:
+        return used
     try:
         neighbours = sorted(p for p in ctx.path.parent.glob("*.py") if p.resolve() != ctx.path.resolve())
     except OSError:
         return used
     for neighbour in neighbours:
+        try:
+            text = neighbour.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if ctx.path.stem not in text or not any(name in text for name in shapes):
+            continue
         parsed = _parsed(neighbour)
         if parsed is None:
             continue
