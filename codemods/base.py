@@ -11,7 +11,7 @@ import libcst as cst
 from omnimix.concerns import Action, Concern, Safety
 from omnimix.context import FileContext
 from omnimix.findings import Finding
-from omnimix.migration_state import MigrationState
+from omnimix.migration_state import MigrationState, Outcome
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,27 @@ class Codemod(ABC):
         """Every hand-rolled instance of this codemod's concern in ``ctx``; never raises on odd code."""
 
     def transform(self, state: MigrationState) -> None:
-        """Rewrite ``state`` for this concern. The default changes nothing (report-only codemods)."""
+        """Rewrite ``state`` for this concern. The default keeps every finding, with its reason."""
+        if self.enabled(state):
+            self.keep_all(state)
+
+    def enabled(self, state: MigrationState) -> bool:
+        """True when the contract turns on any of this codemod's switches."""
+        return any(state.declared(switch) for switch in self.enabled_by)
+
+    def keep_all(self, state: MigrationState) -> None:
+        """Decide every finding of this concern in the node as kept, for the reason it carries."""
+        for path, finding in state.findings_of(self.concern):
+            state.decide(finding, path, Outcome.KEPT, finding.reason)
+
+    def kept_findings(self, ctx: FileContext, spans: list[tuple[int, int, str]], replacement: str,
+                      reason: str) -> list[Finding]:
+        """Findings with action keep for ``(start, end, kind)`` spans; the reason is prefixed by the kind."""
+        return [
+            self.finding(ctx, start, end, action=Action.KEEP, safety=Safety.SAFE, replacement=replacement,
+                         reason=f"{kind}: {reason}")
+            for start, end, kind in spans
+        ]
 
     def finding(
         self,

@@ -22,7 +22,7 @@ from codemods.report_structured_logging import (
     nodes_of,
     self_attr,
 )
-from omnimix.concerns import Action, Concern, Safety
+from omnimix.concerns import Concern
 from omnimix.context import FileContext
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
@@ -365,15 +365,10 @@ class ReplaceDeadLetterQueue(Codemod):
     )
 
     def detect(self, ctx: FileContext) -> list[Finding]:
-        scan = DeadLetterScan(ctx)
-        return [
-            self.finding(ctx, start, end, action=Action.KEEP, safety=Safety.SAFE, replacement=REPLACEMENT,
-                         reason=f"{kind}: {KEEP_REASON}")
-            for start, end, kind in scan.spans.result()
-        ]
+        return self.kept_findings(ctx, DeadLetterScan(ctx).spans.result(), REPLACEMENT, KEEP_REASON)
 
     def transform(self, state: MigrationState) -> None:
-        if not any(state.declared(switch) for switch in self.enabled_by):
+        if not self.enabled(state):
             return
         _warn_on_suffix_mismatch(state)
         before = state.files[state.node_path]

@@ -911,7 +911,6 @@ class _ClassMetrics:
         for _ in range(6):
             metric_ids = {id(s) for s in self._metric_statements(function, chosen, state)}
             assigning = {id(s) for name in chosen for s in assigned.get(name, [])}
-            timer_assigning = {id(s) for name in timers for s in assigned.get(name, [])}
             grew = False
             for name in assigned:
                 if name in chosen or name in function.params or name not in reads:

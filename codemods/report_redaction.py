@@ -23,10 +23,9 @@ from codemods.report_structured_logging import (
     nodes_of,
     param_names,
 )
-from omnimix.concerns import Action, Concern, Safety
+from omnimix.concerns import Concern
 from omnimix.context import FileContext
 from omnimix.findings import Finding
-from omnimix.migration_state import MigrationState, Outcome
 
 SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "api-key",
                 "authorization", "bearer", "credential", "private_key", "cookie", "sk-")
@@ -356,15 +355,4 @@ class ReportRedaction(Codemod):
     )
 
     def detect(self, ctx: FileContext) -> list[Finding]:
-        scan = RedactionScan(ctx)
-        return [
-            self.finding(ctx, start, end, action=Action.KEEP, safety=Safety.SAFE, replacement=REPLACEMENT,
-                         reason=f"{kind}: {KEEP_REASON}")
-            for start, end, kind in scan.spans.result()
-        ]
-
-    def transform(self, state: MigrationState) -> None:
-        if not any(state.declared(switch) for switch in self.enabled_by):
-            return
-        for path, finding in state.findings_of(self.concern):
-            state.decide(finding, path, Outcome.KEPT, finding.reason)
+        return self.kept_findings(ctx, RedactionScan(ctx).spans.result(), REPLACEMENT, KEEP_REASON)

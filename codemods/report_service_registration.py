@@ -19,10 +19,9 @@ from codemods.report_structured_logging import (
     param_names,
     self_attr,
 )
-from omnimix.concerns import Action, Concern, Safety
+from omnimix.concerns import Concern
 from omnimix.context import FileContext
 from omnimix.findings import Finding
-from omnimix.migration_state import MigrationState, Outcome
 
 REGISTER_METHODS = frozenset({"register", "deregister", "register_service", "deregister_service",
                               "register_instance", "deregister_instance", "unregister", "unregister_service"})
@@ -242,15 +241,4 @@ class ReportServiceRegistration(Codemod):
     )
 
     def detect(self, ctx: FileContext) -> list[Finding]:
-        scan = ServiceRegistrationScan(ctx)
-        return [
-            self.finding(ctx, start, end, action=Action.KEEP, safety=Safety.SAFE, replacement=REPLACEMENT,
-                         reason=f"{kind}: {KEEP_REASON}")
-            for start, end, kind in scan.spans.result()
-        ]
-
-    def transform(self, state: MigrationState) -> None:
-        if not any(state.declared(switch) for switch in self.enabled_by):
-            return
-        for path, finding in state.findings_of(self.concern):
-            state.decide(finding, path, Outcome.KEPT, finding.reason)
+        return self.kept_findings(ctx, ServiceRegistrationScan(ctx).spans.result(), REPLACEMENT, KEEP_REASON)

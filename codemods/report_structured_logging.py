@@ -14,11 +14,10 @@ from typing import ClassVar
 import libcst as cst
 
 from codemods.base import Codemod, Example
-from omnimix.concerns import Action, Concern, Safety
+from omnimix.concerns import Concern
 from omnimix.context import FileContext
 from omnimix.discovery import dotted_module_name
 from omnimix.findings import Finding
-from omnimix.migration_state import MigrationState, Outcome
 
 LEVEL_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"})
 BIND_METHODS = frozenset({"bind", "new", "child", "getChild", "with_context", "bind_context", "opt"})
@@ -807,15 +806,4 @@ class ReportStructuredLogging(Codemod):
     )
 
     def detect(self, ctx: FileContext) -> list[Finding]:
-        scan = StructuredLoggingScan(ctx)
-        return [
-            self.finding(ctx, start, end, action=Action.KEEP, safety=Safety.SAFE, replacement=REPLACEMENT,
-                         reason=f"{kind}: {KEEP_REASON}")
-            for start, end, kind in scan.spans.result()
-        ]
-
-    def transform(self, state: MigrationState) -> None:
-        if not any(state.declared(switch) for switch in self.enabled_by):
-            return
-        for path, finding in state.findings_of(self.concern):
-            state.decide(finding, path, Outcome.KEPT, finding.reason)
+        return self.kept_findings(ctx, StructuredLoggingScan(ctx).spans.result(), REPLACEMENT, KEEP_REASON)

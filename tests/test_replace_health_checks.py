@@ -283,7 +283,7 @@ def _fixture_mixin_support() -> dict[str, str]:
                   '            "node_runtime", self._check_node_runtime, critical=False, timeout_seconds=1.0\n'
                   '        )\n')
     if base_check not in mixin:
-        pytest.skip("the fixture health mixin changed shape")
+        raise AssertionError("the fixture health mixin no longer registers node_runtime as this test expects")
     support = {
         "omninode_bridge/__init__.py": "",
         "omninode_bridge/utils/__init__.py": "",
