@@ -24,7 +24,7 @@ import libcst as cst
 from codemods.base import Codemod, Example
 from omnimix.catalog import load_catalog
 from omnimix.concerns import Action, Concern, Safety
-from omnimix.context import FileContext
+from omnimix.analysis.context import FileContext
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
 

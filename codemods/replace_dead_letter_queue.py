@@ -23,7 +23,7 @@ from codemods.report_structured_logging import (
     self_attr,
 )
 from omnimix.concerns import Concern
-from omnimix.context import FileContext
+from omnimix.analysis.context import FileContext
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
 

@@ -14,7 +14,7 @@ import libcst as cst
 
 from codemods.base import Codemod, Example
 from omnimix.concerns import Action, Concern, Safety
-from omnimix.context import FileContext
+from omnimix.analysis.context import FileContext
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
 
@@ -1268,7 +1268,7 @@ def _is_frozen(node: cst.ClassDef) -> bool:
 
 def _is_metrics_model(node: cst.ClassDef, module: cst.Module) -> bool:
     """A class of running counters and timings with recording methods and computed rates or averages."""
-    from omnimix.nodes import base_names
+    from omnimix.analysis.nodes import base_names
 
     if any(_NOT_MODEL_BASES.search(base) for base in base_names(node)) or _is_frozen(node):
         return False
@@ -2289,7 +2289,7 @@ def _replacement(action: Action) -> str:
 
 
 def _node_class_names(module: cst.Module) -> set[str]:
-    from omnimix.nodes import find_node_classes
+    from omnimix.analysis.nodes import find_node_classes
 
     return {node.name for node in find_node_classes({Path("<module>"): module})}
 

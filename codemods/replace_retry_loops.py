@@ -37,7 +37,7 @@ from codemods.replace_circuit_breaker import (
     walk_body,
 )
 from omnimix.concerns import Action, Concern, Safety
-from omnimix.context import FileContext
+from omnimix.analysis.context import FileContext
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
 

@@ -24,7 +24,7 @@ from codemods.report_structured_logging import (
     param_names,
 )
 from omnimix.concerns import Concern
-from omnimix.context import FileContext
+from omnimix.analysis.context import FileContext
 from omnimix.findings import Finding
 
 SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "api-key",

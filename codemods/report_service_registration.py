@@ -20,7 +20,7 @@ from codemods.report_structured_logging import (
     self_attr,
 )
 from omnimix.concerns import Concern
-from omnimix.context import FileContext
+from omnimix.analysis.context import FileContext
 from omnimix.findings import Finding
 
 REGISTER_METHODS = frozenset({"register", "deregister", "register_service", "deregister_service",

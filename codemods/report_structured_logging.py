@@ -15,7 +15,7 @@ import libcst as cst
 
 from codemods.base import Codemod, Example
 from omnimix.concerns import Concern
-from omnimix.context import FileContext
+from omnimix.analysis.context import FileContext
 from omnimix.discovery import dotted_module_name
 from omnimix.findings import Finding
 

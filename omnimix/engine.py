@@ -19,14 +19,14 @@ from libcst.metadata import MetadataWrapper
 from codemods.base import Codemod
 from codemods.registry import all_codemods
 from omnimix.catalog import Catalog, load_catalog
-from omnimix.context import FileContext
+from omnimix.analysis.context import FileContext
 from omnimix.contract import ContractError, NodeContract, load_contract
-from omnimix.contract_validation import validate_contract
+from omnimix.contract.validation import validate_contract
 from omnimix.discovery import NodeDir, display_path
 from omnimix.findings import Finding
-from omnimix.loc import ZERO, LineCount, code_line_numbers, count_lines
+from omnimix.analysis.loc import ZERO, LineCount, code_line_numbers, count_lines
 from omnimix.migration_state import MigrationState, Outcome
-from omnimix.nodes import NodeClass, find_node_classes
+from omnimix.analysis.nodes import NodeClass, find_node_classes
 from omnimix.results import ConcernDelta, FileChange, FileScan, NodeResult, Status
 
 

@@ -12,7 +12,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.helpers import get_absolute_module_from_package_for_import
 
 from omnimix.concerns import Safety
-from omnimix.context import FileContext
+from omnimix.analysis.context import FileContext
 from omnimix.contract import NodeContract
 from omnimix.discovery import dotted_module_name
 from omnimix.findings import Finding

@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from omnimix.findings import Finding
-from omnimix.loc import LineCount
+from omnimix.analysis.loc import LineCount
 from omnimix.migration_state import Decision
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from catalog import CATALOG_DIR
 from omnimix.catalog import Catalog, CatalogEntry, CatalogError, MethodSpec, load_catalog
-from omnimix.catalog_doc import DOC_PATH, render_catalog_markdown
-from omnimix.catalog_verify import CatalogProblem, exported_mixin_names, verify_catalog
+from omnimix.catalog.doc import DOC_PATH, render_catalog_markdown
+from omnimix.catalog.verify import CatalogProblem, exported_mixin_names, verify_catalog
 
 MODULE_ONLY_MIXINS = {
     "MixinMetrics": "omnibase_core.mixins.mixin_metrics",
@@ -218,7 +218,7 @@ def test_inconsistent_catalog_is_an_error(tmp_path: Path) -> None:
 
 def test_generated_doc_is_current(catalog: Catalog) -> None:
     assert DOC_PATH.read_text(encoding="utf-8") == render_catalog_markdown(catalog), (
-        "docs are stale: run `python -m omnimix.catalog_doc`"
+        "docs are stale: run `python -m omnimix.catalog.doc`"
     )
 
 

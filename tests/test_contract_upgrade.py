@@ -12,12 +12,12 @@ from fixture_copy import NODES_DIR, copy_corpus, git, omnimix
 from omnimix.catalog import Catalog, load_catalog
 from omnimix.concerns import Action, Concern, Safety
 from omnimix.contract import load_contract
-from omnimix.contract_upgrade import recommend_mixins, upgrade_contract
-from omnimix.contract_validation import validate_path
-from omnimix.diff import unified_diff
+from omnimix.contract.upgrade import recommend_mixins, upgrade_contract
+from omnimix.contract.validation import validate_path
+from omnimix.report.diff import unified_diff
 from omnimix.engine import scan_paths
 from omnimix.findings import Finding
-from omnimix.loc import ZERO
+from omnimix.analysis.loc import ZERO
 from omnimix.results import FileScan, Status
 from omnimix.writer import write_changes
 from test_contract_validation import run
@@ -68,7 +68,7 @@ def fake_scan(monkeypatch, *findings: Finding) -> None:
     def scan(files, base):
         return [FileScan(Path("node.py"), "node.py", ZERO, tuple(findings))]
 
-    monkeypatch.setattr("omnimix.contract_upgrade.scan_paths", scan)
+    monkeypatch.setattr("omnimix.contract.upgrade.scan_paths", scan)
 
 
 # -- the legacy fixture contracts -----------------------------------------------------------
@@ -82,7 +82,7 @@ def test_legacy_fixture_contract_upgrades_to_a_valid_target_state(node, tmp_path
         scans.extend(scan_paths(files, base))
         return scans
 
-    monkeypatch.setattr("omnimix.contract_upgrade.scan_paths", spy)
+    monkeypatch.setattr("omnimix.contract.upgrade.scan_paths", spy)
     result = upgrade_contract(path, root)
     assert result.status in (Status.CHANGED, Status.UNCHANGED), result.message
     assert scans and all(scan.status is Status.UNCHANGED for scan in scans)

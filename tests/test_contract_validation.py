@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from answer_key import FIXTURE_ROOT
 from omnimix.catalog import Catalog, load_catalog
-from omnimix.cli_contract import contract_app, validate
+from omnimix.cli.contract import contract_app, validate
 from omnimix.contract import load_contract
-from omnimix.contract_validation import validate_path
+from omnimix.contract.validation import validate_path
 from omnimix.discovery import node_dirs
 from omnimix.engine import migrate_node
 from omnimix.exit_codes import HELP
@@ -323,7 +323,7 @@ def test_validate_reports_a_bug_as_an_internal_error(tmp_path, monkeypatch):
     def broken(path, catalog=None):
         raise RuntimeError("rule crashed")
 
-    monkeypatch.setattr("omnimix.cli_contract.validate_path", broken)
+    monkeypatch.setattr("omnimix.cli.contract.validate_path", broken)
     result = run("validate", "contract.yaml", cwd=tmp_path)
     assert result.exit_code == 3
     assert "omnimix failed on this contract (a bug in omnimix)" in result.stderr

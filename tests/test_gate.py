@@ -22,9 +22,9 @@ from fixture_copy import NODES_DIR, copy_corpus, git, omnimix, snapshot
 from omnimix.discovery import node_dirs, python_files
 from omnimix.engine import migrate_node
 from omnimix.gate import STAGES, StageStatus, run_gate
-from omnimix.gate_behaviour import discover_tests
-from omnimix.gate_probe import _hook_problem, _signature_mismatch
-from omnimix.gate_workspace import default_python, has_module
+from omnimix.gate.behaviour import discover_tests
+from omnimix.gate.probe import _hook_problem, _signature_mismatch
+from omnimix.gate.workspace import default_python, has_module
 from omnimix.results import FileChange, NodeResult, Status
 
 CODEMODS = (ApplyDeclaredMixins(),)

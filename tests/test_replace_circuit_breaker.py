@@ -12,7 +12,7 @@ from codemod_examples import assert_example, run_example
 from codemods.apply_declared_mixins import ApplyDeclaredMixins
 from codemods.replace_circuit_breaker import ReplaceCircuitBreaker
 from omnimix.concerns import Action, Safety
-from omnimix.context import FileContext
+from omnimix.analysis.context import FileContext
 from omnimix.discovery import node_dirs, python_files
 from omnimix.engine import migrate_node
 from omnimix.migration_state import Outcome

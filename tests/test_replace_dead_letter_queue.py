@@ -6,7 +6,7 @@ import pytest
 from codemod_examples import assert_example, run_example
 from codemods.base import Example
 from codemods.replace_dead_letter_queue import ReplaceDeadLetterQueue
-from omnimix.context import FileContext
+from omnimix.analysis.context import FileContext
 from omnimix.migration_state import Outcome
 from omnimix.results import Status
 

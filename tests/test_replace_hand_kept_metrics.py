@@ -7,7 +7,7 @@ from codemod_examples import assert_example, run_example
 from codemods.base import Example
 from codemods.replace_hand_kept_metrics import ReplaceHandKeptMetrics
 from omnimix.concerns import Action, Safety
-from omnimix.context import FileContext
+from omnimix.analysis.context import FileContext
 from omnimix.migration_state import Outcome
 
 CONTRACT = "name: n\nnode_type: EFFECT\nmixins:\n  - {name: MixinMetrics}\n"

@@ -10,7 +10,7 @@ from answer_key import FIXTURE_ROOT
 from codemod_examples import assert_example, run_example
 from codemods.base import Example
 from codemods.replace_health_checks import EXAMPLE_HEALTH_MIXIN, EXAMPLE_SUPPORT_FILES, ReplaceHealthChecks
-from omnimix.context import FileContext
+from omnimix.analysis.context import FileContext
 from omnimix.migration_state import Outcome
 
 CONTRACT = "name: store\nnode_type: EFFECT\nmixins:\n  - {name: MixinHealthCheck}\n"

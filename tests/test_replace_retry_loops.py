@@ -8,7 +8,7 @@ from omnibase_core.models.core.model_retry_config import ModelRetryConfig
 from codemod_examples import assert_example
 from codemods.replace_retry_loops import ReplaceRetryLoops, identical_doubling
 from omnimix.concerns import Action
-from omnimix.context import FileContext
+from omnimix.analysis.context import FileContext
 
 
 @pytest.mark.parametrize("example", ReplaceRetryLoops.examples, ids=lambda e: e.title)

@@ -5,7 +5,7 @@ import pytest
 
 from codemod_examples import assert_example, run_example
 from codemods.report_structured_logging import ReportStructuredLogging
-from omnimix.context import FileContext
+from omnimix.analysis.context import FileContext
 from omnimix.migration_state import Outcome
 from omnimix.results import Status
 

@@ -10,8 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from omnimix import OMNIBASE_CORE_VERSION, __version__
-from omnimix.gate_results import GateReport, StageStatus
-from omnimix.loc import ZERO, LineCount, count_lines
+from omnimix.gate.results import GateReport, StageStatus
+from omnimix.analysis.loc import ZERO, LineCount, count_lines
 from omnimix.migration_state import Outcome
 from omnimix.results import FileScan, NodeResult
 

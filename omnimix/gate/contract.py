@@ -7,8 +7,8 @@ from pathlib import Path
 
 from omnimix.catalog import Catalog, load_catalog
 from omnimix.contract import load_contract
-from omnimix.contract_validation import validate_path
-from omnimix.gate_results import StageResult, failed, passed, skipped
+from omnimix.contract.validation import validate_path
+from omnimix.gate.results import StageResult, failed, passed, skipped
 from omnimix.results import NodeResult
 
 NAME = "contract"

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from omnimix.discovery import dotted_module_name, python_files
-from omnimix.gate_results import StageResult, failed, passed
-from omnimix.gate_workspace import Workspace
+from omnimix.gate.results import StageResult, failed, passed
+from omnimix.gate.workspace import Workspace
 from omnimix.results import FileChange
 
 NAME = "imports"

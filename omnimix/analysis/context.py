@@ -9,7 +9,7 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from omnimix.symbols import SymbolIndex
+from omnimix.analysis.symbols import SymbolIndex
 
 
 @dataclass

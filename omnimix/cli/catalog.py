@@ -84,7 +84,7 @@ def show(name: Annotated[str, typer.Argument(help="An entry name, e.g. MixinHeal
 @catalog_app.command()
 def verify() -> None:
     """Import the installed omnibase-core and check every entry; exit 1 on any mismatch."""
-    from omnimix.catalog_verify import verify_catalog
+    from omnimix.catalog.verify import verify_catalog
 
     catalog = _catalog()
     start = time.perf_counter()
@@ -102,7 +102,7 @@ def docs(
     check: Annotated[bool, typer.Option("--check", help="Exit 1 if the committed document is out of date.")] = False,
 ) -> None:
     """Regenerate docs/reference/OMNIBASE_CORE_MIXIN_CATALOG.md from the catalog."""
-    from omnimix.catalog_doc import DOC_PATH, render_catalog_markdown, write_catalog_markdown
+    from omnimix.catalog.doc import DOC_PATH, render_catalog_markdown, write_catalog_markdown
 
     catalog = _catalog()
     if check:

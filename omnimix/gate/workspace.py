@@ -18,7 +18,7 @@ from pathlib import Path
 from omnimix.discovery import SKIP_DIRS
 from omnimix.results import FileChange
 
-PROBE_SCRIPT = Path(__file__).with_name("gate_probe.py")
+PROBE_SCRIPT = Path(__file__).with_name("probe.py")
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class Workspace:
         return Completed(done.returncode, done.stdout, done.stderr, time.perf_counter() - started)
 
     def probe(self, spec: dict[str, object], copy: Path, name: str) -> Completed:
-        """Run gate_probe.py with ``spec`` in the target interpreter (-P: its folder is not on sys.path)."""
+        """Run probe.py with ``spec`` in the target interpreter (-P: its folder is not on sys.path)."""
         path = self.directory / f"{name}.json"
         path.write_text(json.dumps({**spec, "copy_root": str(copy),
                                     "sys_path": [str(p) for p in self.source_roots(copy)]}), encoding="utf-8")

@@ -1,6 +1,6 @@
 """Probe run by the verification gate in the *target* interpreter: imports, then composition.
 
-Run as ``python -P gate_probe.py SPEC.json``. It uses the standard library only (plus whatever
+Run as ``python -P probe.py SPEC.json``. It uses the standard library only (plus whatever
 the probed code imports), so it works in any environment that has omnibase-core, with or without
 omnimix. Each part writes its JSON result to the file the spec names as soon as it is done, so a
 node that kills the interpreter during composition still leaves the import results behind.

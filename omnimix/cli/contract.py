@@ -13,9 +13,9 @@ import typer
 from omnimix import __version__
 from omnimix.catalog import load_catalog
 from omnimix.contract import NodeContract
-from omnimix.contract_upgrade import ContractUpgrade, upgrade_contract
-from omnimix.contract_validation import ContractProblem, validate_path
-from omnimix.diff import unified_diff
+from omnimix.contract.upgrade import ContractUpgrade, upgrade_contract
+from omnimix.contract.validation import ContractProblem, validate_path
+from omnimix.report.diff import unified_diff
 from omnimix.discovery import display_path, node_dirs, repository_root
 from omnimix.exit_codes import HELP, ExitCode
 from omnimix.results import Status

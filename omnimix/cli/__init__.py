@@ -13,12 +13,12 @@ from rich.console import Console
 from rich.markup import escape
 
 from omnimix import __version__
-from omnimix.diff import unified_diff
+from omnimix.report.diff import unified_diff
 from omnimix.discovery import display_path, node_dirs, python_files, repository_root
 from omnimix.engine import migrate_node, migrate_nodes, scan_paths
 from omnimix.exit_codes import HELP, ExitCode
-from omnimix.cli_catalog import catalog_app
-from omnimix.cli_contract import contract_app, validate
+from omnimix.cli.catalog import catalog_app
+from omnimix.cli.contract import contract_app, validate
 from omnimix.gate import STAGES, GateReport, run_gate
 from omnimix.report import (
     migration_json,

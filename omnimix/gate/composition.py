@@ -14,7 +14,7 @@ from pathlib import Path
 from omnimix.catalog import Catalog, load_catalog
 from omnimix.contract import ContractError, load_contract
 from omnimix.discovery import dotted_module_name
-from omnimix.gate_results import StageResult, failed, passed
+from omnimix.gate.results import StageResult, failed, passed
 from omnimix.results import NodeResult
 
 NAME = "composition"

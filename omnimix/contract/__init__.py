@@ -9,7 +9,7 @@ from typing import Annotated, Any, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
-from omnimix.yaml_lines import YamlError, line_of, load_with_lines
+from omnimix.contract.yaml_lines import YamlError, line_of, load_with_lines
 
 #: A ``${NAME}`` or ``${NAME:-default}`` placeholder, resolved at deployment; omnimix keeps it as text.
 ENV_PLACEHOLDER = r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$"

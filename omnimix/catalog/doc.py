@@ -6,7 +6,7 @@ from pathlib import Path
 
 from omnimix.catalog import Catalog, CatalogEntry, MethodSpec, load_catalog
 
-DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "reference" / "OMNIBASE_CORE_MIXIN_CATALOG.md"
+DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "reference" / "OMNIBASE_CORE_MIXIN_CATALOG.md"
 
 _SECTIONS = (
     ("mixin", "Mixins"),
@@ -23,7 +23,7 @@ def render_catalog_markdown(catalog: Catalog) -> str:
     lines = [
         "# omnibase-core mixin catalog",
         "",
-        "<!-- Generated from catalog/*.yaml by omnimix.catalog_doc; do not edit by hand. -->",
+        "<!-- Generated from catalog/*.yaml by omnimix.catalog.doc; do not edit by hand. -->",
         "",
         f"What omnimix knows about omnibase-core {catalog.omnibase_core_version}: every mixin it ships, the node "
         "built-ins omnimix migrates code to, and the names the library documents but does not ship. "

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from omnimix.discovery import dotted_module_name, python_files
-from omnimix.gate_results import StageResult, failed, passed, skipped
-from omnimix.gate_workspace import Completed, Workspace, has_module
+from omnimix.gate.results import StageResult, failed, passed, skipped
+from omnimix.gate.workspace import Completed, Workspace, has_module
 from omnimix.results import NodeResult
 
 NAME = "behaviour"

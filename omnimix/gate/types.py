@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from omnimix.gate_results import StageResult, failed, passed, skipped
-from omnimix.gate_workspace import Completed, Workspace, has_module
+from omnimix.gate.results import StageResult, failed, passed, skipped
+from omnimix.gate.workspace import Completed, Workspace, has_module
 from omnimix.results import FileChange
 
 NAME = "types"

@@ -19,10 +19,12 @@ from pathlib import Path
 
 from codemods.base import Codemod
 from omnimix import OMNIBASE_CORE_VERSION
-from omnimix import gate_behaviour, gate_composition, gate_contract, gate_idempotency, gate_imports, gate_types
-from omnimix.gate_results import STAGES, GateReport, StageResult, StageStatus, failed, skipped
-from omnimix.gate_syntax import check_syntax
-from omnimix.gate_workspace import Completed, Workspace, default_python, has_module
+from omnimix.gate import behaviour as behaviour_stage, composition as composition_stage
+from omnimix.gate import contract as contract_stage_check
+from omnimix.gate import idempotency as idempotency_stage, imports as imports_stage, types as types_stage
+from omnimix.gate.results import STAGES, GateReport, StageResult, StageStatus, failed, skipped
+from omnimix.gate.syntax import check_syntax
+from omnimix.gate.workspace import Completed, Workspace, default_python, has_module
 from omnimix.results import NodeResult
 
 __all__ = ["STAGES", "GateReport", "StageResult", "StageStatus", "run_gate"]
@@ -103,8 +105,8 @@ def _in_workspace(
     contract = contract_path
     if contract is not None and contract.resolve().is_relative_to(workspace.root):
         contract = workspace.in_copy(contract, workspace.after)
-    modules, statements = gate_imports.plan(changed)
-    composition_spec = gate_composition.plan(result, contract)
+    modules, statements = imports_stage.plan(changed)
+    composition_spec = composition_stage.plan(result, contract)
     spec = {
         "imports": {"modules": modules, "statements": [s.to_spec() for s in statements],
                     "output": str(workspace.directory / "imports.json")},
@@ -113,11 +115,11 @@ def _in_workspace(
     }
     with ThreadPoolExecutor(max_workers=3) as pool:
         probe_future = pool.submit(workspace.probe, spec, workspace.after, "probe")
-        behaviour_future = pool.submit(_guard, "behaviour", gate_behaviour.check_behaviour, result, workspace, tests)
-        types_future = pool.submit(_guard, "types", gate_types.check_types, changed, workspace)
-        idempotency = _guard("idempotency", gate_idempotency.check_idempotency, result, workspace,
+        behaviour_future = pool.submit(_guard, "behaviour", behaviour_stage.check_behaviour, result, workspace, tests)
+        types_future = pool.submit(_guard, "types", types_stage.check_types, changed, workspace)
+        idempotency = _guard("idempotency", idempotency_stage.check_idempotency, result, workspace,
                              contract_path=contract_path, allow_unsafe=allow_unsafe, codemods=codemods)
-        deleted = gate_imports.deleted_importers(changed, workspace)
+        deleted = imports_stage.deleted_importers(changed, workspace)
         probe = probe_future.result()
         imports_output = _read(spec["imports"]["output"])
         composition_output = _read(spec["composition"]["output"]) if spec["composition"] else None
@@ -127,9 +129,9 @@ def _in_workspace(
         if composition_spec is None:
             composition = skipped("composition", "no node class found in the migrated files")
         else:
-            composition = _guard("composition", gate_composition.judge, composition_output, composition_seconds,
+            composition = _guard("composition", composition_stage.judge, composition_output, composition_seconds,
                                  _probe_failure(probe), result.node_class or "")
-        contract_stage = _guard("contract", gate_contract.check_contract, result, contract, composition_output)
+        contract_stage = _guard("contract", contract_stage_check.check_contract, result, contract, composition_output)
         behaviour, types = behaviour_future.result(), types_future.result()
     return [idempotency, imports, composition, contract_stage, behaviour, types]
 
@@ -137,7 +139,7 @@ def _in_workspace(
 def _judge_imports(
     result: NodeResult,
     workspace: Workspace,
-    statements: list[gate_imports.ImportStatement],
+    statements: list[imports_stage.ImportStatement],
     deleted: list[str],
     output: dict | None,
     probe: Completed,
@@ -146,7 +148,7 @@ def _judge_imports(
     """Judge the probe's import results; a failing import the file already had is re-checked in
     the untouched copy, and one that fails there too is reported as not caused by the migration."""
     before = {change.path: change.before for change in result.changed_files}
-    suspects = gate_imports.suspects(output, statements, before, result.changed_files)
+    suspects = imports_stage.suspects(output, statements, before, result.changed_files)
     pre_existing: set[tuple[str, str]] = set()
     if suspects:
         again_path = workspace.directory / "imports-before.json"
@@ -156,7 +158,7 @@ def _judge_imports(
         earlier = _read(str(again_path))
         if earlier:
             pre_existing = {(e["file"], e["code"]) for e in earlier["statements"] if not e["ok"]}
-    return gate_imports.judge(output, statements, deleted, seconds, _probe_failure(probe), pre_existing)
+    return imports_stage.judge(output, statements, deleted, seconds, _probe_failure(probe), pre_existing)
 
 
 def _probe_failure(probe: Completed) -> str:

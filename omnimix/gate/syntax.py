@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from omnimix.gate_results import StageResult, failed, passed
+from omnimix.gate.results import StageResult, failed, passed
 from omnimix.results import FileChange
 
 NAME = "syntax"
