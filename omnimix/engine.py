@@ -19,6 +19,7 @@ from libcst.metadata import MetadataWrapper
 from codemods.base import Codemod
 from codemods.registry import all_codemods
 from omnimix.catalog import Catalog, load_catalog
+from omnimix.consolidation import consolidate as consolidate_results
 from omnimix.analysis.context import FileContext
 from omnimix.contract import ContractError, NodeContract, load_contract
 from omnimix.contract.validation import validate_contract
@@ -78,12 +79,22 @@ def scan_paths(files: Iterable[Path], base: Path, jobs: int = 1) -> list[FileSca
     return [scan_file(path, base, codemods) for path in files]
 
 
-def migrate_nodes(nodes: Sequence[NodeDir], base: Path, *, jobs: int = 1, **options: object) -> list[NodeResult]:
-    """Migrate each node independently; with ``jobs > 1`` in that many processes."""
+def migrate_nodes(nodes: Sequence[NodeDir], base: Path, *, jobs: int = 1, consolidate: bool = True,
+                  **options: object) -> list[NodeResult]:
+    """Migrate each node (with ``jobs > 1`` in that many processes), then move concern code that
+    several nodes share into project mixins (see ``omnimix.consolidation``)."""
     if jobs > 1 and len(nodes) > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            return list(pool.map(partial(migrate_node, base=base, **options), nodes))
-    return [migrate_node(node, base, **options) for node in nodes]
+            results = list(pool.map(partial(migrate_node, base=base, **options), nodes))
+    else:
+        results = [migrate_node(node, base, **options) for node in nodes]
+    if not consolidate or options.get("codemods"):
+        return results
+    try:
+        return consolidate_results(results, base)
+    except Exception:
+        note = "consolidation failed (a bug in omnimix); nodes were migrated without it:\n" + traceback.format_exc()
+        return [replace(result, warnings=(*result.warnings, note)) for result in results]
 
 
 #: Below this many files a process pool costs more than it saves.

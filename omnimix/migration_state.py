@@ -23,6 +23,7 @@ class Outcome(StrEnum):
 
     APPLIED = "applied"
     PENDING_UNSAFE = "pending-unsafe"  # listed; applied only with --unsafe
+    CONSOLIDATED = "consolidated"  # moved into a project mixin shared by several nodes
     KEPT = "kept"  # no behaviour-preserving equivalent
     NOT_DECLARED = "not-declared"  # the contract does not ask for it
 

@@ -33,11 +33,11 @@ class FileScan:
 
 @dataclass(frozen=True)
 class FileChange:
-    """One file of a migration: its text before and after (``after=None`` deletes it)."""
+    """One file of a migration: its text before and after (``before=None`` creates it, ``after=None`` deletes it)."""
 
     path: Path
     display: str
-    before: str
+    before: str | None
     after: str | None
 
     @property

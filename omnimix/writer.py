@@ -24,7 +24,7 @@ def write_changes(changes: list[FileChange], root: Path, *, backup: bool = True)
     Each new text goes to a temporary file beside its target first; only when all are on disk are
     they moved into place. If any step fails, the files already replaced are restored.
     """
-    changes = [change for change in changes if change.changed]
+    changes = [change for change in changes if change.changed and not _already_created(change)]
     if not changes:
         return None
     backup_dir = _backup(changes, root) if backup else None
@@ -51,9 +51,22 @@ def write_changes(changes: list[FileChange], root: Path, *, backup: bool = True)
     return backup_dir
 
 
+def _already_created(change: FileChange) -> bool:
+    """A file to create that a previous node of the same run already created with this text."""
+    if change.before is not None or not change.path.exists():
+        return False
+    try:
+        current = change.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WriteError(f"cannot read {change.display}: {exc}") from exc
+    if current != change.after:
+        raise WriteError(f"{change.display} exists already with other content; nothing was written")
+    return True
+
+
 def _stage(change: FileChange) -> Path:
     assert change.after is not None
-    mode = change.path.stat().st_mode & 0o7777
+    mode = change.path.stat().st_mode & 0o7777 if change.before is not None else _default_mode()
     fd, name = tempfile.mkstemp(prefix=f".{change.path.name}.", suffix=".omnimix", dir=change.path.parent)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
         handle.write(change.after)
@@ -63,6 +76,12 @@ def _stage(change: FileChange) -> Path:
     return Path(name)
 
 
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _discard(staged: list[tuple[FileChange, Path | None]]) -> None:
     for _, temp in staged:
         if temp is not None and temp.exists():
@@ -70,6 +89,9 @@ def _discard(staged: list[tuple[FileChange, Path | None]]) -> None:
 
 
 def _restore(change: FileChange) -> None:
+    if change.before is None:
+        change.path.unlink(missing_ok=True)
+        return
     with open(change.path, "w", encoding="utf-8", newline="") as handle:
         handle.write(change.before)
 
@@ -81,9 +103,11 @@ def _backup(changes: list[FileChange], root: Path) -> Path:
     for change in changes:
         relative = change.path.resolve().relative_to(root.resolve()) if change.path.resolve().is_relative_to(root.resolve()) else Path(change.path.name)
         target = folder / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(change.path, target)
-        manifest.append({"path": relative.as_posix(), "deleted": change.after is None})
+        if change.before is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(change.path, target)
+        manifest.append({"path": relative.as_posix(), "deleted": change.after is None,
+                         "created": change.before is None})
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return folder
 
@@ -94,6 +118,10 @@ def restore_backup(folder: Path, root: Path) -> list[Path]:
     restored = []
     for entry in manifest:
         target = root / entry["path"]
+        if entry.get("created"):
+            target.unlink(missing_ok=True)
+            restored.append(target)
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(folder / entry["path"], target)
         restored.append(target)

@@ -137,9 +137,12 @@ def migrate(
     gates = _verify(results, python=python, tests=tests, contract=contract, unsafe=unsafe,
                     echo="failures" if quiet else "all") if verifying else {}
     out = sys.stdout
+    printed: set[Path] = set()
     for result in results:
         for change in result.changed_files:
-            out.write(unified_diff(display_path(change.path, root), change.before, change.after))
+            if change.path not in printed:  # a mixin shared by several nodes is one file
+                printed.add(change.path)
+                out.write(unified_diff(display_path(change.path, root), change.before, change.after))
     out.flush()
     written_failed = False
     if write:

@@ -129,6 +129,17 @@ class LoggingSettings(_Strict):
     level: str | None = None
 
 
+class ServiceRegistrationFeature(_Strict):
+    """Self-registration in a service registry; omnimix consolidates copies of it into a project mixin."""
+
+    enabled: bool = True
+    provider: str = "consul"
+    service_name: str | None = None
+    port: _tunable(int, ge=1, le=65535) | None = None
+    tags: list[str] = Field(default_factory=list)
+    health_path: str | None = None
+
+
 class ObservabilityFeature(_Strict):
     enabled: bool = True
     metrics: _Toggle | None = None
@@ -145,6 +156,7 @@ class AdvancedFeatures(_Strict):
     transactions: TransactionsFeature | None = None
     security_validation: SecurityValidationFeature | None = None
     observability: ObservabilityFeature | None = None
+    service_registration: ServiceRegistrationFeature | None = None
 
 
 #: The AdvancedFeatures entries that a legacy ``error_handling`` section may also carry.

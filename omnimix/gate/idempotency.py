@@ -9,7 +9,7 @@ from pathlib import Path
 from codemods.base import Codemod
 from omnimix.report.diff import unified_diff
 from omnimix.discovery import node_dirs, python_files
-from omnimix.engine import migrate_node
+from omnimix.engine import migrate_nodes
 from omnimix.gate.results import StageResult, failed, passed
 from omnimix.gate.workspace import Workspace
 from omnimix.results import NodeResult, Status
@@ -37,8 +37,8 @@ def check_idempotency(
     contract = contract_path
     if contract is not None and contract.resolve().is_relative_to(workspace.root):
         contract = workspace.in_copy(contract, copy)
-    again = migrate_node(node, copy, contract_path=contract, allow_unsafe=allow_unsafe,
-                         repository_files=tuple(python_files([copy])), codemods=codemods)
+    again, = migrate_nodes([node], copy, contract_path=contract, allow_unsafe=allow_unsafe,
+                           repository_files=tuple(python_files([copy])), codemods=codemods)
     seconds = time.perf_counter() - started
     if again.status in (Status.INPUT_ERROR, Status.INTERNAL_ERROR):
         return failed(NAME, f"the second migration ended in {again.status}: {again.message}", seconds,

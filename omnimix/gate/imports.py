@@ -195,7 +195,7 @@ def suspects(output: dict | None, statements: Sequence[ImportStatement],
     failed_keys = {(e["file"], e["code"]) for e in output["statements"] if not e["ok"]}
     earlier = set()
     for change in changes:
-        if change.path in before:
+        if before.get(change.path) is not None:
             try:
                 earlier.update((s.file, s.code) for s in collect(change, before[change.path]))
             except SyntaxError:

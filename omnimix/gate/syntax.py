@@ -25,7 +25,7 @@ def check_syntax(changes: Sequence[FileChange]) -> StageResult:
         problem = parse_problem(change.after or "")
         if problem is None:
             continue
-        cause = "input" if parse_problem(change.before) is not None else "omnimix"
+        cause = "input" if change.before is not None and parse_problem(change.before) is not None else "omnimix"
         broken.append({"path": change.display, "error": problem, "cause": cause})
     seconds = time.perf_counter() - started
     if not broken:

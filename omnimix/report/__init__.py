@@ -24,7 +24,7 @@ def node_totals(result: NodeResult) -> tuple[LineCount, LineCount]:
     """Lines of the node's files before and after (deleted files count zero after)."""
     before = after = ZERO
     for change in result.changes:
-        before = before + count_lines(change.before)
+        before = before + count_lines(change.before or "")
         if change.after is not None:
             after = after + count_lines(change.after)
     return before, after
@@ -56,7 +56,7 @@ def migration_json(
                 {
                     "path": change.display,
                     "status": "deleted" if change.after is None else ("changed" if change.changed else "unchanged"),
-                    "before": _count(count_lines(change.before)),
+                    "before": _count(count_lines(change.before or "")),
                     "after": _count(None if change.after is None else count_lines(change.after)),
                 }
                 for change in result.changes
@@ -146,7 +146,7 @@ def migration_markdown(
         before, after = node_totals(result)
         total_before, total_after = total_before + before, total_after + after
         for change in result.changes:
-            b = count_lines(change.before)
+            b = count_lines(change.before or "")
             a = count_lines(change.after) if change.after is not None else ZERO
             name = change.display + (" (deleted)" if change.after is None else "")
             out.append(f"| {result.display} | {name} | {b.lines} | {a.lines} | {b.code_lines} | {a.code_lines} |")
