@@ -105,13 +105,25 @@ def test_legacy_fixture_contract_upgrades_to_a_valid_target_state(node, tmp_path
     assert path.read_text(encoding="utf-8") == after
 
 
-@pytest.mark.parametrize("node", TARGET_STATE)
+@pytest.mark.parametrize("node", [n for n in TARGET_STATE if n != "registry"])
 def test_contracts_declaring_a_target_state_are_left_alone(node):
     from answer_key import FIXTURE_ROOT
 
     result = upgrade_contract(contract_of(FIXTURE_ROOT, node), FIXTURE_ROOT)
     assert (result.status, result.change) == (Status.SKIPPED, None)
     assert result.message == "already declares mixins or advanced_features: left alone"
+
+
+def test_a_target_state_contract_gains_only_service_registration_where_the_node_registers_itself(tmp_path):
+    root = copy_corpus(tmp_path)
+    path = contract_of(root, "registry")
+    before = path.read_text(encoding="utf-8")
+    result = upgrade_contract(path, root)
+    assert result.message == "adds advanced_features service_registration (from the scan)"
+    assert result.change.after == before + "  service_registration: {enabled: true, provider: consul}\n"
+    path.write_text(result.change.after, encoding="utf-8")
+    again = upgrade_contract(path, root)
+    assert (again.status, again.change) == (Status.SKIPPED, None)
 
 
 def test_the_upgrade_of_deployment_sender_adds_these_lines_and_nothing_else(tmp_path, monkeypatch):

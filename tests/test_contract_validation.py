@@ -340,4 +340,4 @@ def test_schema_prints_the_json_schema_of_the_contract(tmp_path):
     assert schema["required"] == ["name", "node_type"]
     features = schema["$defs"]["AdvancedFeatures"]["properties"]
     assert set(features) == {"circuit_breaker", "retry_policy", "dead_letter_queue", "transactions",
-                             "security_validation", "observability"}
+                             "security_validation", "observability", "service_registration"}

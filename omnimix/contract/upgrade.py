@@ -104,7 +104,8 @@ def _upgrade(path: Path, root: Path, display: str, catalog: Catalog) -> Contract
         loaded = load_contract(path)
     except ContractError as exc:
         return result(Status.INPUT_ERROR, "invalid contract, fix it first:\n" + "\n".join(exc.lines()))
-    if {"mixins", "advanced_features"} & loaded.contract.model_fields_set:
+    targeted = bool({"mixins", "advanced_features"} & loaded.contract.model_fields_set)
+    if targeted and loaded.contract.feature("service_registration") is not None:
         return result(Status.SKIPPED, "already declares mixins or advanced_features: left alone")
     errors = [problem for problem in validate_path(path, catalog) if problem.is_error]
     if errors:
@@ -127,10 +128,18 @@ def _upgrade(path: Path, root: Path, display: str, catalog: Catalog) -> Contract
         status = Status.INTERNAL_ERROR if any(s.status is Status.INTERNAL_ERROR for s in failed) else Status.INPUT_ERROR
         return result(status, "cannot scan the node's code, so no mixins can be recommended:\n"
                       + "\n".join(scan.error or scan.display for scan in failed))
+    registration = _registration_feature(scans)
+    if targeted:
+        if registration is None:
+            return result(Status.SKIPPED, "already declares mixins or advanced_features: left alone")
+        return _declare_registration(result, yaml, data, text, before, newline, path, display, catalog,
+                                     registration)
     recommendations, notes = recommend_mixins(scans, contract.kind.value, catalog)  # kind: load_contract checked it
     dependency_types = {dependency.type for dependency in contract.dependencies}
     features, feature_notes = _features(data.get("error_handling"), dependency_types)
     notes.extend(feature_notes)
+    if registration is not None:
+        features["service_registration"] = registration
     if not recommendations and not features:
         return result(Status.UNCHANGED, "nothing to add: error_handling has nothing advanced_features takes, and "
                                         "the scan found no code that an omnibase-core mixin replaces",
@@ -147,6 +156,44 @@ def _upgrade(path: Path, root: Path, display: str, catalog: Catalog) -> Contract
                                              "was written):\n" + "\n".join(new_errors))
     return result(Status.CHANGED, _summary(recommendations, features),
                   change=FileChange(path, display, before, after), notes=tuple(notes))
+
+
+def _registration_feature(scans: Sequence[FileScan]) -> CommentedMap | None:
+    """``service_registration`` to declare when the scan found the node registering itself."""
+    found = [scan for scan in scans if any(f.concern == Concern.SERVICE_REGISTRATION for f in scan.findings)]
+    if not found:
+        return None
+    texts = []
+    for scan in found:
+        try:
+            texts.append(scan.path.read_text(encoding="utf-8").lower())
+        except (OSError, UnicodeDecodeError):
+            continue
+    feature = CommentedMap(enabled=True, provider="consul" if any("consul" in t for t in texts) else "registry")
+    feature.fa.set_flow_style()
+    return feature
+
+
+def _declare_registration(result, yaml: YAML, data: CommentedMap, text: str, before: str, newline: str,
+                          path: Path, display: str, catalog: Catalog, feature: CommentedMap) -> ContractUpgrade:
+    """A target-state contract gains ``advanced_features.service_registration`` (for consolidation)."""
+    features = data.get("advanced_features")
+    if features is None:
+        data["advanced_features"] = CommentedMap(service_registration=feature)
+    elif isinstance(features, CommentedMap) and not features.fa.flow_style():
+        features["service_registration"] = feature
+    else:
+        return result(Status.UNCHANGED, "advanced_features is written inline; declare service_registration by hand")
+    after = _dump(yaml, data)
+    if not _only_adds_lines(text, after):
+        return result(Status.UNCHANGED, "declaring service_registration would change existing lines; add it by hand")
+    after = after.replace("\n", newline)
+    new_errors = _errors_of(path.name, after, display, catalog)
+    if new_errors:
+        return result(Status.INTERNAL_ERROR, "the upgraded contract does not validate (a bug in omnimix; nothing "
+                                             "was written):\n" + "\n".join(new_errors))
+    return result(Status.CHANGED, "adds advanced_features service_registration (from the scan)",
+                  change=FileChange(path, display, before, after))
 
 
 def _render(yaml: YAML, data: CommentedMap, text: str, recommendations: list[Recommendation],
