@@ -193,7 +193,7 @@ class ReportServiceRegistration(Codemod):
         "Reports a node registering itself in Consul (or a similar registry) in its lifecycle, with the "
         "registration state and address lookup, and keeps it: MixinServiceRegistry catalogues other tools."
     )
-    enabled_by: ClassVar[tuple[str, ...]] = ()
+    enabled_by: ClassVar[tuple[str, ...]] = ("advanced_features.service_registration",)
     keywords: ClassVar[tuple[str, ...]] = ("register",)
     examples: ClassVar[tuple[Example, ...]] = (
         Example(

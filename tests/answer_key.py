@@ -14,6 +14,9 @@ from omnimix.engine import scan_paths
 from omnimix.findings import Finding
 
 FIXTURE_ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "omninode_bridge"
+#: The second corpus, written in another hand at real size and duplication.
+FIXTURE_ROOT_B = FIXTURE_ROOT.with_name("omninode_bridge_b")
+CORPORA = {"a": FIXTURE_ROOT, "b": FIXTURE_ROOT_B}
 
 
 @dataclass(frozen=True)

@@ -1,29 +1,44 @@
-"""A scan of the twelve fixture nodes matches the answer key by line overlap."""
+"""A scan of each fixture corpus matches its answer key by line overlap.
 
-from answer_key import score
+The first corpus was written by omnimix's authors; the second, in another hand, at real size and
+duplication. The thresholds hold on both without per-corpus rules.
+"""
+
+import pytest
+
+from answer_key import CORPORA, corpus_scans, load_key, score
 
 CONCERNS = ("circuit_breaker", "retry", "health_check", "metrics", "dead_letter_queue",
             "structured_logging", "redaction", "service_registration")
+#: Concerns held to the per-concern bar on every corpus.
+CORE = ("circuit_breaker", "retry", "health_check", "metrics", "dead_letter_queue", "service_registration")
+BAR = {"a": 0.95, "b": 0.9}
 
 
-def test_scan_matches_the_answer_key(capsys):
-    overall = score()
+@pytest.mark.parametrize("corpus", sorted(CORPORA))
+def test_scan_matches_the_answer_key(corpus, capsys):
+    root = CORPORA[corpus]
+    overall = score(root)
+    parts = {concern: score(root, concern=concern) for concern in CONCERNS}
     with capsys.disabled():
-        print(f"\nscan vs EXPECTED: recall {overall.recall:.3f} precision {overall.precision:.3f} "
+        print(f"\ncorpus {corpus}: recall {overall.recall:.3f} precision {overall.precision:.3f} "
               f"({overall.recalled}/{overall.expected} instances found, {overall.precise}/{overall.found} findings right)")
-        for concern in CONCERNS:
-            part = score(concern=concern)
+        for concern, part in parts.items():
             print(f"  {concern:22} recall {part.recall:.2f} precision {part.precision:.2f}")
-    assert overall.recall >= 0.9, [f"{m.path}:{m.start_line} {m.concern} {m.symbol}" for m in overall.misses]
-    assert overall.precision >= 0.9, [f"{p}:{f.start_line} {f.concern} {f.symbol}" for p, f in overall.false_positives]
+    assert overall.recall >= BAR[corpus], [f"{m.path}:{m.start_line} {m.concern} {m.symbol}" for m in overall.misses]
+    assert overall.precision >= BAR[corpus], [f"{p}:{f.start_line} {f.concern} {f.symbol}"
+                                              for p, f in overall.false_positives]
+    weak = {c: (round(p.recall, 2), round(p.precision, 2)) for c, p in parts.items()
+            if c in CORE and min(p.recall, p.precision) < 0.9}
+    assert not weak, weak
 
 
-def test_no_lookalike_is_reported():
-    from answer_key import corpus_scans, load_key
-
-    lookalikes = [entry for entry in load_key() if entry.lookalike]
+@pytest.mark.parametrize("corpus", sorted(CORPORA))
+def test_no_lookalike_is_reported(corpus):
+    root = CORPORA[corpus]
+    lookalikes = [entry for entry in load_key(root) if entry.lookalike]
     assert lookalikes, "the corpus plants look-alikes"
-    scans = {scan.display: scan for scan in corpus_scans()}
+    scans = {scan.display: scan for scan in corpus_scans(root)}
     flagged = []
     for entry in lookalikes:
         scan = scans.get(entry.path)

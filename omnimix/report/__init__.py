@@ -13,6 +13,7 @@ from omnimix import OMNIBASE_CORE_VERSION, __version__
 from omnimix.gate.results import GateReport, StageStatus
 from omnimix.analysis.loc import ZERO, LineCount, count_lines
 from omnimix.migration_state import Outcome
+from omnimix.report.payoff import DISPOSITIONS, node_payoff, payoff_json, payoff_markdown, run_totals
 from omnimix.results import FileScan, NodeResult
 
 
@@ -82,6 +83,7 @@ def migration_json(
         "omnimix_version": __version__,
         "omnibase_core_version": OMNIBASE_CORE_VERSION,
         "mode": mode,
+        "payoff": payoff_json(results),
         "verification": verification or "on",
         "nodes": nodes,
         "totals": {"before": _count(total_before), "after": _count(total_after),
@@ -154,6 +156,7 @@ def migration_markdown(
                    f"**{before.code_lines}** | **{after.code_lines}** |")
     out.append(f"| **all nodes** | | **{total_before.lines}** | **{total_after.lines}** | "
                f"**{total_before.code_lines}** | **{total_after.code_lines}** |")
+    out += [""] + payoff_markdown(results)
     out += ["", "## Feature parity", ""]
     for result in results:
         out += [f"### {result.display}", ""]
@@ -199,6 +202,19 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def payoff_line(results: Sequence[NodeResult]) -> str:
+    """One line: code lines before and after, and the findings' code lines by disposition."""
+    before, after = run_totals(results)
+    sums = {label: 0 for label in DISPOSITIONS.values()}
+    for payoff in map(node_payoff, results):
+        for label, lines in payoff.by_disposition.items():
+            sums[label] += lines
+    change = after.code_lines - before.code_lines
+    percent = f" ({100.0 * change / before.code_lines:+.1f}%)" if before.code_lines else ""
+    parts = ", ".join(f"{label} {lines}" for label, lines in sums.items() if lines)
+    return f"code lines {before.code_lines} → {after.code_lines}{percent}" + (f"; in findings: {parts}" if parts else "")
+
+
 def print_migration_summary(
     console: Console, results: Sequence[NodeResult], *, mode: str, verification: str | None = None
 ) -> None:
@@ -218,9 +234,11 @@ def print_migration_summary(
             str(outcomes.count(Outcome.KEPT)), ", ".join(result.mixins_applied) or "-",
         )
     if len(results) > 1:
+        total_before, total_after = run_totals(results)
         table.add_row("total", "", f"{total_before.lines} → {total_after.lines}",
                       f"{total_before.code_lines} → {total_after.code_lines}", "", "", "", "")
     console.print(table)
+    console.print(payoff_line(results))
     for result in results:
         if result.message:
             console.print(f"[bold]{result.display}[/bold]: {result.message}")

@@ -1,0 +1,218 @@
+"""What a run removes, by disposition, and what omnibase-core would need to remove the rest."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from omnimix.analysis.loc import ZERO, LineCount, code_line_numbers, count_lines
+from omnimix.concerns import Action, Concern
+from omnimix.migration_state import Decision, Outcome
+from omnimix.results import NodeResult
+
+#: Dispositions in report order: outcome -> label.
+DISPOSITIONS: dict[Outcome, str] = {
+    Outcome.APPLIED: "migrated to omnibase-core",
+    Outcome.CONSOLIDATED: "consolidated",
+    Outcome.PENDING_UNSAFE: "unsafe pending",
+    Outcome.KEPT: "kept",
+    Outcome.NOT_DECLARED: "not declared",
+}
+
+#: Capabilities omnibase-core 0.47.57 lacks, by concern; the first pattern found in a finding's reason wins.
+GAPS: dict[Concern, tuple[tuple[str | None, str], ...]] = {
+    Concern.SERVICE_REGISTRATION: (
+        (None, "no self-registration in a service registry (Consul register/deregister with a health URL)"),),
+    Concern.DEAD_LETTER_QUEUE: (
+        (None, "no dead-letter publisher: set_dlq_topic_deriver selects a topic; nothing sends, counts or commits"),),
+    Concern.METRICS: (
+        (r"percentile|latency|histogram|samples|throughput", "MixinMetrics keeps no samples: no percentiles, averages or throughput windows"),
+        (r"tags|per operation|per error|breakdown", "MixinMetrics counters have no tags (no per-operation or per-error breakdown)"),
+        (r"model|record_", "no metrics model with computed rates (record_* methods)"),
+        (None, "MixinMetrics stores {name: {'value': n}} entries: dict-shaped metrics and snapshots stay"),
+    ),
+    Concern.HEALTH_CHECK: (
+        (r"document|dict shape|probe", "no health document in the node's shape (keys, thresholds, per-component details)"),
+        (None, "MixinHealthCheck has no component-check registration with critical/timeout roll-up"),
+    ),
+    Concern.CIRCUIT_BREAKER: (
+        (None, "ModelCircuitBreaker is windowed with a minimum request count: no consecutive-failure mode, "
+               "no injectable clock, no call wrapper"),),
+    Concern.RETRY: (
+        (r"jitter|calculate_next_delay", "ModelRetryPolicy always adds jitter: no exact hand-written backoff"),
+        (None, "no retry helper for hand-written loops and consumer back-off"),
+    ),
+    Concern.STRUCTURED_LOGGING: (
+        (None, "emit_log_event_sync writes another record shape: no operation logger with correlation ids"),),
+    Concern.REDACTION: (
+        (None, "MixinSensitiveFieldRedaction matches keys by substring: no exact redaction or input validation rules"),),
+}
+
+
+@dataclass
+class NodePayoff:
+    """Code lines of one node before and after, and the code lines of its findings by disposition."""
+
+    node: str
+    before: LineCount
+    after: LineCount
+    by_disposition: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class CoreGap:
+    capability: str
+    concern: str
+    findings: int = 0
+    code_lines: int = 0
+    nodes: set[str] = field(default_factory=set)
+
+
+def _before_texts(result: NodeResult) -> dict[Path, str]:
+    texts = {change.path: change.before for change in result.changes if change.before is not None}
+    for scan in result.scans:
+        if scan.path not in texts:
+            try:
+                texts[scan.path] = scan.path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+    return texts
+
+
+@lru_cache(maxsize=512)
+def _code_lines(text: str) -> frozenset[int]:
+    return frozenset(code_line_numbers(text))
+
+
+def _decision_lines(result: NodeResult) -> list[tuple[Decision, set[int]]]:
+    """Each decision with the code lines of its finding; a line counts for the first decision covering it."""
+    texts = _before_texts(result)
+    claimed: dict[Path, set[int]] = {}
+    out = []
+    order = list(DISPOSITIONS)
+    for decision in sorted(result.decisions, key=lambda d: order.index(d.outcome) if d.outcome in order else 99):
+        text = texts.get(decision.path)
+        if text is None:
+            continue
+        lines = set(range(decision.finding.start_line, decision.finding.end_line + 1)) & _code_lines(text)
+        lines -= claimed.setdefault(decision.path, set())
+        claimed[decision.path] |= lines
+        out.append((decision, lines))
+    return out
+
+
+def node_payoff(result: NodeResult) -> NodePayoff:
+    before = after = ZERO
+    for change in result.changes:
+        if change.before is not None:
+            before = before + count_lines(change.before)
+        if change.after is not None and change.before is not None:
+            after = after + count_lines(change.after)
+    payoff = NodePayoff(result.display, before, after, {label: 0 for label in DISPOSITIONS.values()})
+    for decision, lines in _decision_lines(result):
+        label = DISPOSITIONS.get(decision.outcome)
+        if label is not None:
+            payoff.by_disposition[label] += len(lines)
+    return payoff
+
+
+def shared_files(results: Sequence[NodeResult]) -> dict[Path, LineCount]:
+    """Files a run creates for several nodes at once (consolidated mixins), counted once."""
+    created: dict[Path, LineCount] = {}
+    for result in results:
+        for change in result.changes:
+            if change.before is None and change.after is not None:
+                created[change.path] = count_lines(change.after)
+    return created
+
+
+def run_totals(results: Sequence[NodeResult]) -> tuple[LineCount, LineCount]:
+    """Code of the nodes before; code of the nodes after plus the shared files created, each once."""
+    before = after = ZERO
+    for payoff in map(node_payoff, results):
+        before, after = before + payoff.before, after + payoff.after
+    for count in shared_files(results).values():
+        after = after + count
+    return before, after
+
+
+def core_gaps(results: Sequence[NodeResult]) -> list[CoreGap]:
+    """What omnibase-core lacks, with the findings and code lines it keeps out of reach, largest first."""
+    gaps: dict[str, CoreGap] = {}
+    blocked = {Outcome.KEPT, Outcome.CONSOLIDATED, Outcome.PENDING_UNSAFE}
+    for result in results:
+        for decision, lines in _decision_lines(result):
+            finding = decision.finding
+            if decision.outcome not in blocked and not (decision.outcome is Outcome.NOT_DECLARED
+                                                        and finding.action is Action.KEEP):
+                continue
+            capability = gap_of(Concern(finding.concern), f"{finding.reason} {decision.note}")
+            gap = gaps.setdefault(capability, CoreGap(capability, str(finding.concern)))
+            gap.findings += 1
+            gap.code_lines += len(lines)
+            gap.nodes.add(result.display)
+    return sorted(gaps.values(), key=lambda g: (-g.code_lines, -g.findings, g.capability))
+
+
+def gap_of(concern: Concern, reason: str) -> str:
+    for pattern, capability in GAPS.get(concern, ((None, f"no omnibase-core equivalent for {concern}"),)):
+        if pattern is None or re.search(pattern, reason, re.IGNORECASE):
+            return capability
+    return f"no omnibase-core equivalent for {concern}"
+
+
+def payoff_json(results: Sequence[NodeResult]) -> dict[str, object]:
+    before, after = run_totals(results)
+    return {
+        "code_lines": {"before": before.code_lines, "after": after.code_lines,
+                       "change": after.code_lines - before.code_lines,
+                       "percent": _percent(before.code_lines, after.code_lines)},
+        "shared_files": [{"path": str(path), "code_lines": count.code_lines}
+                         for path, count in sorted(shared_files(results).items())],
+        "nodes": [{"node": p.node, "code_lines_before": p.before.code_lines, "code_lines_after": p.after.code_lines,
+                   "findings_code_lines": p.by_disposition} for p in map(node_payoff, results)],
+        "core_gaps": [{"capability": g.capability, "concern": g.concern, "findings": g.findings,
+                       "code_lines": g.code_lines, "nodes": sorted(g.nodes)} for g in core_gaps(results)],
+    }
+
+
+def _percent(before: int, after: int) -> float:
+    return round(100.0 * (after - before) / before, 1) if before else 0.0
+
+
+def payoff_markdown(results: Sequence[NodeResult], short=lambda name: name) -> list[str]:
+    """The before/after table by disposition and the core-gap table, as Markdown lines."""
+    labels = list(DISPOSITIONS.values())
+    out = ["## Code lines by disposition", "",
+           "Code lines of each node before and after; the disposition columns count the code lines of "
+           "its findings (before) by what the migration did with them.", "",
+           "| node | before | after | change | " + " | ".join(labels) + " |",
+           "|---|---:|---:|---:|" + "---:|" * len(labels)]
+    totals = {label: 0 for label in labels}
+    for payoff in map(node_payoff, results):
+        change = payoff.after.code_lines - payoff.before.code_lines
+        cells = [str(payoff.by_disposition[label]) for label in labels]
+        for label in labels:
+            totals[label] += payoff.by_disposition[label]
+        out.append(f"| {short(payoff.node)} | {payoff.before.code_lines} | {payoff.after.code_lines} | "
+                   f"{change:+d} | " + " | ".join(cells) + " |")
+    for path, count in sorted(shared_files(results).items()):
+        out.append(f"| shared: {path.name} (created) | 0 | {count.code_lines} | {count.code_lines:+d} |"
+                   + " |" * len(labels))
+    before, after = run_totals(results)
+    out.append(f"| **total** | **{before.code_lines}** | **{after.code_lines}** | "
+               f"**{after.code_lines - before.code_lines:+d} ({_percent(before.code_lines, after.code_lines):+.1f}%)** | "
+               + " | ".join(f"**{totals[label]}**" for label in labels) + " |")
+    gaps = core_gaps(results)
+    out += ["", "## What omnibase-core is missing", "",
+            "Capabilities omnibase-core lacks, with the findings and code lines they keep in the nodes "
+            "(kept, consolidated or pending as unsafe), largest first.", "",
+            "| capability | concern | findings | code lines | nodes |", "|---|---|---:|---:|---:|"]
+    for gap in gaps:
+        out.append(f"| {gap.capability} | {gap.concern} | {gap.findings} | {gap.code_lines} | {len(gap.nodes)} |")
+    if not gaps:
+        out.append("| (none) | | | | |")
+    return out
