@@ -26,20 +26,26 @@ from omnimix.contract.validation import validate_contract
 from omnimix.discovery import NodeDir, display_path
 from omnimix.findings import Finding
 from omnimix.analysis.loc import ZERO, LineCount, code_line_numbers, count_lines
-from omnimix.migration_state import MigrationState, Outcome
+from omnimix.migration_state import Decision, MigrationState, Outcome
 from omnimix.analysis.nodes import NodeClass, find_node_classes
 from omnimix.results import ConcernDelta, FileChange, FileScan, NodeResult, Status
+from omnimix.source import SourceError, SourceText, keep_line_endings, read_source
 
 
 # -- scanning ---------------------------------------------------------------------------------
 def scan_file(path: Path, base: Path, codemods: Sequence[Codemod] | None = None) -> FileScan:
     """Findings of one file. A file that cannot be read or parsed is reported, not raised."""
+    return _scan_source(path, base, codemods)[0]
+
+
+def _scan_source(path: Path, base: Path, codemods: Sequence[Codemod] | None) -> tuple[FileScan, SourceText | None]:
+    """The scan of one file and its text as read (bytes decoded per PEP 263, line endings kept)."""
     display = display_path(path, base)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return FileScan(path, display, ZERO, status=Status.INPUT_ERROR, error=f"{display}: cannot read: {exc}")
-    return scan_context(FileContext(path, display, text), codemods)
+        source = read_source(path)
+    except SourceError as exc:
+        return FileScan(path, display, ZERO, status=Status.INPUT_ERROR, error=f"{display}: {exc}"), None
+    return scan_context(FileContext(path, display, source.text), codemods), source
 
 
 def scan_context(ctx: FileContext, codemods: Sequence[Codemod] | None = None) -> FileScan:
@@ -91,7 +97,7 @@ def migrate_nodes(nodes: Sequence[NodeDir], base: Path, *, jobs: int = 1, consol
     if not consolidate or options.get("codemods"):
         return results
     try:
-        return consolidate_results(results, base)
+        return _stored_as_read(consolidate_results(results, base), results)
     except Exception:
         note = "consolidation failed (a bug in omnimix); nodes were migrated without it:\n" + traceback.format_exc()
         return [replace(result, warnings=(*result.warnings, note)) for result in results]
@@ -101,6 +107,24 @@ def migrate_nodes(nodes: Sequence[NodeDir], base: Path, *, jobs: int = 1, consol
 PARALLEL_THRESHOLD = 16
 
 
+def _stored_as_read(results: list[NodeResult], read: list[NodeResult]) -> list[NodeResult]:
+    """Changes that consolidation rebuilt, given back the text, encoding and line endings of each file as
+    the engine read it (``omnimix.source``), so that writing them changes only the migrated lines."""
+    as_read = {change.path: change for result in read for change in result.changes if change.before is not None}
+    updated = []
+    for result in results:
+        changes = tuple(_as_read(change, as_read.get(change.path)) for change in result.changes)
+        updated.append(result if changes == result.changes else replace(result, changes=changes))
+    return updated
+
+
+def _as_read(change: FileChange, read: FileChange | None) -> FileChange:
+    if read is None or change.before is None or read.before is None:
+        return change
+    after = None if change.after is None else keep_line_endings(read.before, change.after)
+    return replace(change, before=read.before, after=after, encoding=read.encoding, bom=read.bom)
+
+
 # -- migrating --------------------------------------------------------------------------------
 def migrate_node(
     node: NodeDir,
@@ -108,6 +132,7 @@ def migrate_node(
     *,
     contract_path: Path | None = None,
     allow_unsafe: bool = False,
+    allow_longer: bool = False,
     repository_files: tuple[Path, ...] = (),
     catalog: Catalog | None = None,
     codemods: Sequence[Codemod] | None = None,
@@ -118,8 +143,9 @@ def migrate_node(
     """
     display = display_path(node.directory, base)
     try:
-        return _migrate(node, base, display, contract_path or node.contract, allow_unsafe,
-                        repository_files, catalog, tuple(codemods or all_codemods()))
+        result = _migrate(node, base, display, contract_path or node.contract, allow_unsafe,
+                          repository_files, catalog, tuple(codemods or all_codemods()))
+        return result if allow_longer else _unless_longer(result)
     except Exception:
         return NodeResult(node.directory, display, Status.INTERNAL_ERROR,
                           message="omnimix failed on this node (a bug in omnimix; nothing was written)",
@@ -137,14 +163,16 @@ def _migrate(
     codemods: tuple[Codemod, ...],
 ) -> NodeResult:
     contexts: dict[Path, FileContext] = {}
+    sources: dict[Path, SourceText] = {}
     scans: list[FileScan] = []
     for path in node.files:
-        scan = scan_file(path, base, codemods)
+        scan, source = _scan_source(path, base, codemods)
         scans.append(scan)
-        if scan.status is Status.INPUT_ERROR:
+        if source is None or scan.status is Status.INPUT_ERROR:
             return NodeResult(node.directory, display, Status.INPUT_ERROR, contract_path,
                               message=scan.error or "", scans=tuple(scans))
-        contexts[path] = FileContext(path, scan.display, path.read_text(encoding="utf-8"))
+        sources[path] = source
+        contexts[path] = FileContext(path, scan.display, source.text)
     findings = {scan.path: list(scan.findings) for scan in scans}
     summary = _summary(scans)
 
@@ -185,8 +213,8 @@ def _migrate(
 
     changes = []
     for path, ctx in contexts.items():
-        after = None if path in state.deleted else state.text_of(path)
-        changes.append(FileChange(path, ctx.display_path, ctx.text, after))
+        after = None if path in state.deleted else keep_line_endings(ctx.text, state.text_of(path))
+        changes.append(FileChange(path, ctx.display_path, ctx.text, after, sources[path].encoding, sources[path].bom))
     broken = _broken_outputs(changes)
     if broken:
         return NodeResult(node.directory, display, Status.INTERNAL_ERROR, contract_path, main.name,
@@ -202,6 +230,25 @@ def _migrate(
         concern_deltas=tuple(deltas), mixins_applied=tuple(state.mixins_to_add),
         warnings=tuple(state.warnings),
     )
+
+
+def _unless_longer(result: NodeResult) -> NodeResult:
+    """A migration that would leave the node with more code lines is not applied: its changes are
+    listed as kept, with the counts, and ``--allow-longer`` applies them."""
+    if result.status is not Status.CHANGED:
+        return result
+    before = sum(count_lines(c.before).code_lines for c in result.changes if c.before is not None)
+    after = sum(count_lines(c.after).code_lines for c in result.changes if c.after is not None and c.before is not None)
+    if after <= before:
+        return result
+    note = (f"not applied: the migration would make the node longer ({before} → {after} code lines); "
+            "--allow-longer applies it")
+    decisions = tuple(
+        Decision(d.finding, d.path, Outcome.KEPT, note) if d.outcome is Outcome.APPLIED else d
+        for d in result.decisions)
+    unchanged = tuple(replace(c, after=c.before) for c in result.changes if c.before is not None)
+    return replace(result, status=Status.UNCHANGED, changes=unchanged, decisions=decisions, concern_deltas=(),
+                   mixins_applied=(), message=note)
 
 
 def _run_codemods(state: MigrationState, codemods: Sequence[Codemod]) -> list[ConcernDelta]:

@@ -110,6 +110,8 @@ def migrate(
     write: Annotated[bool, typer.Option("--write", help="Apply the changes (default: dry-run, diff on stdout).")] = False,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when a migration would change something.")] = False,
     unsafe: Annotated[bool, typer.Option("--unsafe", help="Also apply changes whose behaviour would differ.")] = False,
+    allow_longer: Annotated[bool, typer.Option("--allow-longer", help="Also apply a node's migration when it "
+                                                                      "would leave the node with more code lines.")] = False,
     verify: Annotated[bool | None, typer.Option("--verify/--no-verify",
                                                 help="Run the verification gate on each changed node "
                                                      "(default: on with --write, off for a dry-run).")] = None,
@@ -130,6 +132,7 @@ def migrate(
     root = repository_root(paths[0])
     repo_files = tuple(python_files([root]))
     results = migrate_nodes(nodes, base, jobs=_jobs(jobs), contract_path=contract, allow_unsafe=unsafe,
+                            allow_longer=allow_longer,
                             repository_files=repo_files)
     mode = "write" if write else "dry-run"
     verifying = write if verify is None else verify
