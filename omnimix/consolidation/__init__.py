@@ -82,13 +82,17 @@ def consolidate(results: list[NodeResult], base: Path) -> list[NodeResult]:
     families, refusals = _families(all_copies, existing, sources)
     updated = list(results)
     taken_names: set[str] = {m.class_name for m in existing}
+    current = {source.index: source for source in sources}
     for family in families:
-        outcome = _apply(family, sources, mixins_dir, base, taken_names)
+        outcome = _apply(family, current, mixins_dir, base, taken_names)
         if isinstance(outcome, Refusal):
             refusals.append(outcome)
             continue
         for index, result in outcome.items():
             updated[index] = result
+            change = next(c for c in result.changes if c.path == current[index].path)
+            current[index] = replace(current[index], result=result, text=change.after,
+                                     module=cst.parse_module(change.after))
     for refusal in refusals:
         for index, result in enumerate(updated):
             if result.display == refusal.node:
@@ -161,17 +165,20 @@ def _families(copies: list[Copy], existing: list[ExistingMixin],
     for copy in copies:
         if (copy.source.index, copy.method.name.value) not in claimed:
             groups[(copy.concern, copy.method.name.value, copy.shape.fingerprint)].append(copy)
+    members_of: dict[tuple[Concern, str], frozenset[int]] = {}
     by_nodes: dict[tuple[Concern, frozenset[int]], list[str]] = defaultdict(list)
     for (concern, method, _), members in sorted(groups.items(), key=lambda item: item[0][1]):
         nodes = frozenset(m.source.index for m in members)
         if len(nodes) < 2 or len(nodes) != len(members):
             continue
+        members_of[(concern, method)] = nodes
         by_nodes[(concern, nodes)].append(method)
     index_of = {s.index: s for s in sources}
-    for (concern, nodes), methods in by_nodes.items():
+    for (concern, nodes), methods in _merged(by_nodes, index_of).items():
         family = Family(concern, _source_order(methods, by_source[min(nodes)]))
         for index in sorted(nodes, key=lambda i: index_of[i].result.display):
-            family.copies[index] = {name: by_source[index][name] for name in family.methods}
+            family.copies[index] = {name: by_source[index][name] for name in family.methods
+                                    if index in members_of[(concern, name)]}
         undeclared = [index_of[i].result.display for i in nodes if not declares(index_of[i].contract, concern)]
         if undeclared:
             for node in sorted(index_of[i].result.display for i in nodes):
@@ -181,6 +188,27 @@ def _families(copies: list[Copy], existing: list[ExistingMixin],
             continue
         families.append(family)
     return families, refusals
+
+
+def _merged(by_nodes: dict[tuple[Concern, frozenset[int]], list[str]],
+            index_of: dict[int, NodeSource]) -> dict[tuple[Concern, frozenset[int]], list[str]]:
+    """One mixin per concern where the node sets nest: a smaller family joins a larger one when every
+    node of the larger one that is not in it defines those methods itself (its own copy shadows the
+    mixin's, so nothing it calls changes)."""
+    merged: dict[tuple[Concern, frozenset[int]], list[str]] = {}
+    for (concern, nodes), methods in sorted(by_nodes.items(), key=lambda item: -len(item[0][1])):
+        host = next((key for key in merged if key[0] == concern and nodes <= key[1]
+                     and all(_defines(index_of[i], methods) for i in key[1] - nodes)), None)
+        if host is None:
+            merged[(concern, nodes)] = list(methods)
+        else:
+            merged[host].extend(methods)
+    return merged
+
+
+def _defines(source: NodeSource, methods: list[str]) -> bool:
+    names = {m.name.value for m in class_methods(source.module, source.class_name)}
+    return set(methods) <= names
 
 
 def _concern_of(mixin: ExistingMixin) -> Concern:
@@ -203,9 +231,8 @@ class _Parameter:
     values: dict[int, str]
 
 
-def _apply(family: Family, sources: list[NodeSource], mixins_dir: Path | None, base: Path,
+def _apply(family: Family, index_of: dict[int, NodeSource], mixins_dir: Path | None, base: Path,
            taken: set[str]) -> dict[int, NodeResult] | Refusal:
-    index_of = {s.index: s for s in sources}
     order = list(family.copies)
     first_index = order[0]
     nodes = [index_of[i].result.display for i in order]
@@ -238,8 +265,7 @@ def _apply(family: Family, sources: list[NodeSource], mixins_dir: Path | None, b
         taken.add(mixin_name)
         mixin_path = mixins_dir / f"{stem}{'' if suffix == 1 else suffix}.py"
         module_name = f"{dotted_module_name(mixins_dir / '__init__.py') or mixins_dir.name}.{mixin_path.stem}"
-        first = family.copies[first_index]
-        moved = [first[name].method.visit(ReplaceLiterals(attribute_of)) for name in family.methods]
+        moved = [_template(family, name).method.visit(ReplaceLiterals(attribute_of)) for name in family.methods]
         docstring = (f"{family.concern.replace('_', ' ').capitalize()} code shared by the nodes.\n\n"
                      f"{GENERATED_BY} {len(order)} copies ({', '.join(_short(n) for n in nodes)}); each\n"
                      f"node sets the class attributes below and keeps this class as its first base.\n")
@@ -247,8 +273,7 @@ def _apply(family: Family, sources: list[NodeSource], mixins_dir: Path | None, b
             class_name=mixin_name, docstring=docstring, methods=moved,
             attributes=[(p.name, p.type_name) for p in parameters], bindings=bindings,
             future_annotations=has_future_annotations(index_of[first_index].module))
-        original = frozenset(line for i in order for c in family.copies[i].values()
-                             for line in index_of[i].text.splitlines())
+        original = frozenset(line for i in order for line in index_of[i].text.splitlines())
         mixin_text = wrap_long_lines(mixin_text, line_limit(mixins_dir), leave=original)
         try:
             ast.parse(mixin_text)
@@ -258,15 +283,20 @@ def _apply(family: Family, sources: list[NodeSource], mixins_dir: Path | None, b
     updated: dict[int, NodeResult] = {}
     for index in order:
         source = index_of[index]
-        attributes = [(p.name, p.values[index]) for p in parameters]
+        attributes = [(p.name, p.values[index]) for p in parameters if index in p.values]
         unused = [_import_target(b) for b in bindings if b.kind == "import"]
         after = rewrite_node_module(
             source.module, module_name=dotted_module_name(source.path), class_name=source.class_name,
-            mixin_module_name=module_name, mixin=mixin_name, removed=set(family.methods),
+            mixin_module_name=module_name, mixin=mixin_name, removed=set(family.copies[index]),
             attributes=attributes, unused_candidates=[u for u in unused if u is not None])
         after = wrap_long_lines(after, line_limit(source.path.parent), leave=frozenset(source.text.splitlines()))
         updated[index] = _result_with(source, after, created, family, mixin_name, mixin_path, base)
     return updated
+
+
+def _template(family: Family, method: str) -> Copy:
+    """The copy of ``method`` the mixin is made from: the first node's that has it."""
+    return next(copies[method] for copies in family.copies.values() if method in copies)
 
 
 def _short(display: str) -> str:
@@ -305,8 +335,6 @@ def _bindings(family: Family, index_of: dict[int, NodeSource]) -> list[Binding] 
 
 def _parameters(family: Family) -> tuple[list[_Parameter], dict[int, str]] | tuple[str, dict]:
     """Literals that differ between copies become class attributes; the rest stay in the code."""
-    order = list(family.copies)
-    first = family.copies[order[0]]
     prefix = NAMES[family.concern][2]
     existing = family.existing
     parameters: list[_Parameter] = []
@@ -314,21 +342,23 @@ def _parameters(family: Family) -> tuple[list[_Parameter], dict[int, str]] | tup
     attribute_of: dict[int, str] = {}
     used: set[str] = set()
     for method in family.methods:
-        template = (shape_of(existing.methods[method], existing.attributes) if existing else first[method].shape)
+        order = [i for i, copies in family.copies.items() if method in copies]
+        template = (shape_of(existing.methods[method], existing.attributes) if existing
+                    else _template(family, method).shape)
         for position, literal in enumerate(template.literals):
-            values = tuple(family.copies[i][method].shape.literals[position].code for i in order)
+            values = tuple((i, family.copies[i][method].shape.literals[position].code) for i in order)
             as_text = False
             if existing is not None:
                 as_text = literal.code.startswith("str(self.")
                 if not literal.code.startswith("self.") and not as_text:
-                    if any(v != literal.code for v in values):
+                    if any(v != literal.code for _, v in values):
                         return "a literal the shared mixin fixes differs in this copy", {}
                     continue
                 name = literal.code.removeprefix("str(").removeprefix("self.").removesuffix(")")
-                if as_text and not all((_text_value(v) or "").isdigit() for v in values):
+                if as_text and not all((_text_value(v) or "").isdigit() for _, v in values):
                     return f"the shared mixin expects a number for {name}", {}
             else:
-                if len(set(values)) == 1:
+                if len({v for _, v in values}) == 1:
                     continue
                 if literal.in_signature:
                     return f"a literal in the signature of {method} differs between copies", {}
@@ -450,7 +480,7 @@ def _moved_spans(source: NodeSource, family: Family) -> list[tuple[int, int]]:
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == source.class_name:
             return [(f.lineno, f.end_lineno or f.lineno) for f in node.body
-                    if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name in family.methods]
+                    if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name in family.copies[source.index]]
     return []
 
 

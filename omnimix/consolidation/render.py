@@ -40,6 +40,9 @@ class ReplaceLiterals(cst.CSTTransformer):
     def leave_Integer(self, original_node, updated_node):
         return self._swap(original_node, updated_node)
 
+    def leave_Call(self, original_node, updated_node):
+        return self._swap(original_node, updated_node)
+
     def leave_Float(self, original_node, updated_node):
         return self._swap(original_node, updated_node)
 
@@ -127,9 +130,16 @@ class MoveOntoMixin(cst.CSTTransformer):
         if any(cst.helpers.get_full_name_for_node(b.value) == self.mixin for b in updated_node.bases):
             bases = list(updated_node.bases)
         self.done = True
-        new = updated_node.with_changes(bases=_wrapped(updated_node, bases),
-                                        body=updated_node.body.with_changes(body=body))
-        return new
+        wrapped = _wrapped(updated_node, bases)
+        lpar = updated_node.lpar
+        if any(isinstance(b.comma, cst.Comma) and isinstance(b.comma.whitespace_after, cst.ParenthesizedWhitespace)
+               for b in wrapped):
+            lpar = cst.LeftParen(whitespace_after=cst.ParenthesizedWhitespace(
+                first_line=cst.TrailingWhitespace(), empty_lines=(), indent=True,
+                last_line=cst.SimpleWhitespace("    ")))
+        elif isinstance(lpar, cst.LeftParen):
+            lpar = cst.LeftParen()
+        return updated_node.with_changes(bases=wrapped, lpar=lpar, body=updated_node.body.with_changes(body=body))
 
     def leave_Module(self, original_node, updated_node):
         return updated_node

@@ -230,6 +230,10 @@ class _Collector(cst.CSTVisitor):
         if self.placeholders and _self_placeholder(node, self.placeholders):
             self._literal(node, cst.Module(body=[]).code_for_node(node))
             return False
+        if (isinstance(node.func, cst.Name) and node.func.value == "str" and len(node.args) == 1
+                and node.args[0].keyword is None and isinstance(node.args[0].value, cst.Integer)):
+            self._literal(node, '"' + str(node.args[0].value.evaluated_value) + '"')  # str(8064) is "8064"
+            return False
         return True
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
