@@ -33,3 +33,9 @@ def test_entry_points_at_its_code(corpus, entry):
     item = {"concern": entry.concern, "symbol": entry.symbol, "start_line": entry.start_line,
             "end_line": entry.end_line, "anchor": entry.anchor, "description": entry.description}
     assert entry_problems(CORPORA[corpus], entry.path, item) == []
+
+
+def test_the_second_corpus_key_is_the_merge_of_its_parts():
+    from merge_answer_key import main as merge_check
+
+    assert merge_check([str(CORPORA["b"]), "--check"]) == 0
