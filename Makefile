@@ -12,6 +12,7 @@ demo: setup
 test: setup
 	.venv/bin/python -m pytest -q
 	cd fixtures/omninode_bridge && ../../.venv/bin/python -m pytest -q
+	cd fixtures/omninode_bridge_b && ../../.venv/bin/python -m pytest -q
 
 bench: setup
 	.venv/bin/python scripts/benchmark.py
