@@ -34,6 +34,26 @@ IO_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "llm": ("llm", "http"),
 }
 
+#: Other words teams use for the same kind of dependency (``type: event_bus`` for Kafka, say).
+KIND_SYNONYMS: dict[str, str] = {
+    "event_bus": "kafka", "message_bus": "kafka", "messaging": "kafka", "broker": "kafka", "redpanda": "kafka",
+    "postgres": "database", "postgresql": "database", "db": "database", "sql": "database",
+    "service_discovery": "consul", "service_registry": "consul",
+}
+
+
+def dependency_kinds(type_: str | None, name: str | None = None) -> set[str]:
+    """What a dependency (or io operation) can serve: its type, normalised, and a known kind in its name."""
+    kinds = set()
+    for word in (type_, name):
+        if word:
+            word = word.lower()
+            kinds.add(KIND_SYNONYMS.get(word, word))
+    if name and name.lower() in {*KIND_SYNONYMS.values(), *KIND_SYNONYMS}:
+        kinds.add(KIND_SYNONYMS.get(name.lower(), name.lower()))
+    return kinds
+
+
 #: advanced feature -> (dependency type it needs, why).
 FEATURE_DEPENDENCIES: dict[str, tuple[str, str]] = {
     "dead_letter_queue": ("kafka", "its dead-letter topic is a Kafka topic"),
@@ -184,9 +204,11 @@ class _Rules:
 
     # -- dependencies ---------------------------------------------------------------------
     def dependencies(self) -> None:
-        available = {dependency.type for dependency in self.contract.dependencies if dependency.type}
+        available = {kind for dependency in self.contract.dependencies
+                     for kind in dependency_kinds(dependency.type, dependency.name)}
         for index, operation in enumerate(self.contract.io_operations):
-            needed = IO_DEPENDENCIES.get((operation.type or "").lower())
+            kind = (operation.type or "").lower()
+            needed = IO_DEPENDENCIES.get(KIND_SYNONYMS.get(kind, kind))
             if needed and not available.intersection(needed):
                 self.add(("io_operations", index, "type"), Severity.ERROR,
                          f"io operation {operation.name!r} has type {operation.type} but no dependency can serve "
