@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -111,6 +112,9 @@ def node_payoff(result: NodeResult) -> NodePayoff:
             before = before + count_lines(change.before)
         if change.after is not None and change.before is not None:
             after = after + count_lines(change.after)
+    if not result.changes:  # skipped or failed: its files as scanned, unchanged
+        for scan in result.scans:
+            before, after = before + scan.count, after + scan.count
     payoff = NodePayoff(result.display, before, after, {label: 0 for label in DISPOSITIONS.values()})
     for decision, lines in _decision_lines(result):
         label = DISPOSITIONS.get(decision.outcome)
@@ -130,13 +134,74 @@ def shared_files(results: Sequence[NodeResult]) -> dict[Path, LineCount]:
 
 
 def run_totals(results: Sequence[NodeResult]) -> tuple[LineCount, LineCount]:
-    """Code of the nodes before; code of the nodes after plus the shared files created, each once."""
+    """Code of the nodes and of the project modules they import (shared mixins, utils), before and
+    after the run; each file counted once, files the run creates counted after."""
     before = after = ZERO
     for payoff in map(node_payoff, results):
         before, after = before + payoff.before, after + payoff.after
     for count in shared_files(results).values():
         after = after + count
+    for path in used_project_modules(results):
+        count = count_lines(path.read_text(encoding="utf-8"))
+        before, after = before + count, after + count
     return before, after
+
+
+def used_project_modules(results: Sequence[NodeResult]) -> list[Path]:
+    """Modules of the nodes' own package outside every node directory that the nodes import
+    (``omninode_bridge.nodes.mixins.health_mixin``, ``omninode_bridge.utils.clock``...)."""
+    node_dirs = [r.directory.resolve() for r in results]
+    owned = {c.path.resolve() for r in results for c in r.changes} | {
+        s.path.resolve() for r in results for s in r.scans}
+    found: set[Path] = set()
+    for result in results:
+        texts = {c.path: (c.after if c.after is not None else c.before) for c in result.changes}
+        for scan in result.scans:
+            if scan.path not in texts:
+                try:
+                    texts[scan.path] = scan.path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    continue
+        for file, text in texts.items():
+            if text is None or file.suffix != ".py":
+                continue
+            for module in _imported_modules(text):
+                path = _module_file(module, file)
+                if (path is not None and path.resolve() not in owned
+                        and not any(path.resolve().is_relative_to(d) for d in node_dirs)):
+                    found.add(path.resolve())
+    return sorted(found)
+
+
+def _imported_modules(text: str) -> list[str]:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    modules = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules.append(node.module)
+            modules.extend(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            modules.extend(alias.name for alias in node.names)
+    return modules
+
+
+def _module_file(module: str, importer: Path) -> Path | None:
+    """The file of ``module`` when it belongs to the same top-level package as ``importer``."""
+    directory = importer.resolve().parent
+    while (directory.parent / "__init__.py").is_file():
+        directory = directory.parent
+    top = directory.name
+    parts = module.split(".")
+    if parts[0] != top or not (directory / "__init__.py").is_file():
+        return None
+    base = directory.parent.joinpath(*parts)
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def core_gaps(results: Sequence[NodeResult]) -> list[CoreGap]:
