@@ -15,6 +15,7 @@ import builtins
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
 
@@ -1199,29 +1200,37 @@ class _Planner:
                 continue
             if not any(f".{name}(" in text for name in public):
                 continue
-            try:
-                wrapper = MetadataWrapper(cst.parse_module(text))
-            except cst.ParserSyntaxError:
-                continue
-            parents = wrapper.resolve(ParentNodeProvider)
-            positions = wrapper.resolve(PositionProvider)
             display = display_path(path, self.base)
             elsewhere = self.state.node_class not in text
-            for node in _walk(wrapper.module):
-                if not (isinstance(node, cst.Attribute) and node.attr.value in public):
-                    continue
-                call = parents.get(node)
-                if not isinstance(call, cst.Call) or call.func is not node or _is_self_or_super(node.value):
-                    continue
-                line = positions[node].start.line
-                if node.attr.value in delegated:
-                    problem = _result_use(node, parents)
+            for name, line, problem in _method_calls(text, frozenset(public)):
+                if name in delegated:
                     if problem:
                         uses.append((elsewhere, f"{display}:{line}: {problem}"))
                 else:
-                    uses.append((elsewhere, f"{display}:{line}: calls {node.attr.value}(), which "
+                    uses.append((elsewhere, f"{display}:{line}: calls {name}(), which "
                                             "MixinHealthCheck does not offer"))
         return [use for _, use in sorted(uses, key=lambda use: use[0])]
+
+
+@lru_cache(maxsize=256)
+def _method_calls(text: str, names: frozenset[str]) -> tuple[tuple[str, int, str | None], ...]:
+    """``(name, line, problem with how the result is used)`` for every ``x.name(...)`` call in ``text``
+    on something other than self/super; cached, since every node of a run asks about the same files."""
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(text))
+    except cst.ParserSyntaxError:
+        return ()
+    parents = wrapper.resolve(ParentNodeProvider)
+    positions = wrapper.resolve(PositionProvider)
+    found = []
+    for node in _walk(wrapper.module):
+        if not (isinstance(node, cst.Attribute) and node.attr.value in names):
+            continue
+        call = parents.get(node)
+        if not isinstance(call, cst.Call) or call.func is not node or _is_self_or_super(node.value):
+            continue
+        found.append((node.attr.value, positions[node].start.line, _result_use(node, parents)))
+    return tuple(found)
 
 
 def _no_parameters(params: cst.Parameters) -> bool:

@@ -57,6 +57,7 @@ class MigrationState:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     module: cst.Module = field(init=False)
+    _rendered: tuple[cst.Module, str] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.module = self.files[self.node_path].module
@@ -121,5 +122,8 @@ class MigrationState:
 
     def text_of(self, path: Path) -> str:
         if path == self.node_path:
-            return self.module.code
+            # Rendering a large module costs as much as parsing it: render each tree once.
+            if self._rendered is None or self._rendered[0] is not self.module:
+                self._rendered = (self.module, self.module.code)
+            return self._rendered[1]
         return self.new_texts.get(path, self.files[path].text)

@@ -29,7 +29,7 @@ def run_example(codemod_cls: type[Codemod], example: Example, root: Path,
     node_dir = write_example_node(example, root, text)
     codemods = [codemod_cls()] if codemod_cls is ApplyDeclaredMixins else [codemod_cls(), ApplyDeclaredMixins()]
     node = node_dirs(node_dir)[0]
-    result = migrate_node(node, root, allow_unsafe=example.unsafe, codemods=codemods,
+    result = migrate_node(node, root, allow_unsafe=example.unsafe, allow_longer=True, codemods=codemods,
                           repository_files=tuple(python_files([root])))
     original = example.before if text is None else text
     after = next((c.after for c in result.changes if c.path.name == "node.py"), original)
