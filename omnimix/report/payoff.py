@@ -73,7 +73,11 @@ class CoreGap:
 
 
 def _before_texts(result: NodeResult) -> dict[Path, str]:
-    texts = {change.path: change.before for change in result.changes if change.before is not None}
+    return _texts(result, {change.path: change.before for change in result.changes if change.before is not None})
+
+
+def _texts(result: NodeResult, texts: dict[Path, str]) -> dict[Path, str]:
+    """``texts`` completed with the files the node's scan read and the migration did not touch."""
     for scan in result.scans:
         if scan.path not in texts:
             try:
@@ -155,15 +159,10 @@ def used_project_modules(results: Sequence[NodeResult]) -> list[Path]:
         s.path.resolve() for r in results for s in r.scans}
     found: set[Path] = set()
     for result in results:
-        texts = {c.path: (c.after if c.after is not None else c.before) for c in result.changes}
-        for scan in result.scans:
-            if scan.path not in texts:
-                try:
-                    texts[scan.path] = scan.path.read_text(encoding="utf-8")
-                except (OSError, UnicodeDecodeError):
-                    continue
+        texts = _texts(result, {c.path: c.after if c.after is not None else c.before
+                                for c in result.changes if c.after is not None or c.before is not None})
         for file, text in texts.items():
-            if text is None or file.suffix != ".py":
+            if file.suffix != ".py":
                 continue
             for module in _imported_modules(text):
                 path = _module_file(module, file)
@@ -246,38 +245,3 @@ def payoff_json(results: Sequence[NodeResult]) -> dict[str, object]:
 
 def _percent(before: int, after: int) -> float:
     return round(100.0 * (after - before) / before, 1) if before else 0.0
-
-
-def payoff_markdown(results: Sequence[NodeResult], short=lambda name: name) -> list[str]:
-    """The before/after table by disposition and the core-gap table, as Markdown lines."""
-    labels = list(DISPOSITIONS.values())
-    out = ["## Code lines by disposition", "",
-           "Code lines of each node before and after; the disposition columns count the code lines of "
-           "its findings (before) by what the migration did with them.", "",
-           "| node | before | after | change | " + " | ".join(labels) + " |",
-           "|---|---:|---:|---:|" + "---:|" * len(labels)]
-    totals = {label: 0 for label in labels}
-    for payoff in map(node_payoff, results):
-        change = payoff.after.code_lines - payoff.before.code_lines
-        cells = [str(payoff.by_disposition[label]) for label in labels]
-        for label in labels:
-            totals[label] += payoff.by_disposition[label]
-        out.append(f"| {short(payoff.node)} | {payoff.before.code_lines} | {payoff.after.code_lines} | "
-                   f"{change:+d} | " + " | ".join(cells) + " |")
-    for path, count in sorted(shared_files(results).items()):
-        out.append(f"| shared: {path.name} (created) | 0 | {count.code_lines} | {count.code_lines:+d} |"
-                   + " |" * len(labels))
-    before, after = run_totals(results)
-    out.append(f"| **total** | **{before.code_lines}** | **{after.code_lines}** | "
-               f"**{after.code_lines - before.code_lines:+d} ({_percent(before.code_lines, after.code_lines):+.1f}%)** | "
-               + " | ".join(f"**{totals[label]}**" for label in labels) + " |")
-    gaps = core_gaps(results)
-    out += ["", "## What omnibase-core is missing", "",
-            "Capabilities omnibase-core lacks, with the findings and code lines they keep in the nodes "
-            "(kept, consolidated or pending as unsafe), largest first.", "",
-            "| capability | concern | findings | code lines | nodes |", "|---|---|---:|---:|---:|"]
-    for gap in gaps:
-        out.append(f"| {gap.capability} | {gap.concern} | {gap.findings} | {gap.code_lines} | {len(gap.nodes)} |")
-    if not gaps:
-        out.append("| (none) | | | | |")
-    return out
