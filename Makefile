@@ -7,7 +7,7 @@ setup:
 	@scripts/bootstrap
 
 demo: setup
-	.venv/bin/omnimix migrate $(NODE)
+	@.venv/bin/omnimix migrate $(NODE)
 
 test: setup
 	.venv/bin/python -m pytest -q
@@ -15,4 +15,4 @@ test: setup
 	cd fixtures/omninode_bridge_b && ../../.venv/bin/python -m pytest -q
 
 bench: setup
-	.venv/bin/python scripts/benchmark.py
+	.venv/bin/python benchmarks/run.py

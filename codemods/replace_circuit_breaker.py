@@ -762,6 +762,8 @@ def module_breakers(path: Path) -> BreakerModule:
 def breaker_module_findings(ctx: FileContext, breakers: BreakerModule) -> list[tuple[int, int]]:
     """Spans of a module that defines a breaker class: every definition that is about breakers."""
     symbols: set[str] = set(breakers.classes) | breakers.enums | breakers.errors | set(breakers.factories)
+    symbols |= {stmt.name.value for stmt in ctx.module.body
+                if isinstance(stmt, cst.ClassDef) and _holds_only_breakers(stmt, set(breakers.classes))}
     spans: list[tuple[int, int]] = []
     chosen: set[int] = set()
     changed = True
@@ -784,6 +786,23 @@ def breaker_module_findings(ctx: FileContext, breakers: BreakerModule) -> list[t
         if id(stmt) in chosen:
             spans.append(span_of(ctx, stmt))
     return spans
+
+
+def _holds_only_breakers(cls: cst.ClassDef, classes: set[str]) -> bool:
+    """A registry of breakers: every attribute its constructor sets is typed or built as a breaker class."""
+    init = _methods(cls).get("__init__")
+    if init is None or cls.name.value in classes:
+        return False
+    held = 0
+    for node in walk_body(init):
+        if isinstance(node, (cst.Assign, cst.AnnAssign)) and any(self_attr(t) for t in _assign_targets(node)):
+            names = annotation_names(node.annotation) if isinstance(node, cst.AnnAssign) else set()
+            names |= {dotted_name(n.func) or "" for n in walk(node.value) if isinstance(n, cst.Call)} \
+                if node.value is not None else set()
+            if not names & classes:
+                return False
+            held += 1
+    return held > 0
 
 
 def _references(stmt: cst.CSTNode, symbols: set[str]) -> bool:
@@ -829,6 +848,8 @@ class Breaker:
     factory: FactorySpec | None = None
     calls: list[cst.Call] = field(default_factory=list)
     fields: set[str] = field(default_factory=set)
+    collection: bool = False  # a dict or list of breakers (one per host or dependency), not one breaker
+    alias: bool = False  # a name bound to a breaker built elsewhere (an element of a collection, a getter's result)
 
     @property
     def attr(self) -> str | None:
@@ -913,6 +934,83 @@ def _annotated_breaker(annotation: cst.CSTNode | None, symbols: Symbols) -> tupl
     return None
 
 
+_OPTIONAL_WRAPPERS = {"Optional", "Union", "Annotated", "ClassVar", "Final"}
+
+
+def _annotates_collection(annotation: cst.CSTNode | None) -> bool:
+    """``dict[str, B]`` / ``list[B]``: a container of breakers (``B | None`` and ``Optional[B]`` are not)."""
+    node = annotation.annotation if isinstance(annotation, cst.Annotation) else annotation
+    while isinstance(node, cst.Subscript) and (dotted_name(node.value) or "").rsplit(".", 1)[-1] in _OPTIONAL_WRAPPERS:
+        inner = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+        node = inner[0] if inner else None
+    if isinstance(node, cst.BinaryOperation):  # X | None
+        return _annotates_collection(node.left) or _annotates_collection(node.right)
+    return isinstance(node, cst.Subscript)
+
+
+_COLLECTION_GETTERS = {"get", "pop", "setdefault"}
+_COLLECTION_ITERATORS = {"values", "items"}
+
+
+def _element_of(expr: cst.BaseExpression, found: dict[str, Breaker], getters: dict[str, Breaker]) -> Breaker | None:
+    """The breaker an expression yields: a breaker name itself, an element of a breaker collection,
+    or the result of a method that returns a breaker."""
+    if isinstance(expr, cst.Subscript):
+        holder = found.get(dotted_name(expr.value) or "")
+        return holder if holder is not None and holder.collection else None
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        holder = found.get(dotted_name(expr.func.value) or "")
+        if holder is not None and holder.collection and expr.func.attr.value in _COLLECTION_GETTERS:
+            return holder
+        return getters.get(self_attr(expr.func) or "")
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        held = found.get(dotted_name(expr) or "")
+        return held if held is not None and not held.collection and held.kind != FIELDS else None
+    return None
+
+
+def _held_elements(expr: cst.BaseExpression, found: dict[str, Breaker], getters: dict[str, Breaker]) -> Breaker | None:
+    """A literal dict or list whose values are all breakers held elsewhere (one per dependency)."""
+    if isinstance(expr, cst.Dict):
+        items = [e.value for e in expr.elements if isinstance(e, cst.DictElement)]
+    elif isinstance(expr, (cst.List, cst.Tuple)):
+        items = [e.value for e in expr.elements if isinstance(e, cst.Element)]
+    else:
+        return None
+    elements = [_element_of(item, found, getters) for item in items]
+    if not elements or any(e is None for e in elements) or len({e.kind for e in elements if e}) != 1:
+        return None
+    return elements[0]
+
+
+def _iterated_elements(target: cst.BaseExpression, iterable: cst.BaseExpression, found: dict[str, Breaker]
+                       ) -> tuple[cst.BaseExpression, Breaker] | None:
+    """``for b in coll.values()`` / ``for k, b in coll.items()``: the loop target bound to a breaker."""
+    if not isinstance(iterable, cst.Call) or not isinstance(iterable.func, cst.Attribute):
+        return None
+    holder = found.get(dotted_name(iterable.func.value) or "")
+    if holder is None or not holder.collection or iterable.func.attr.value not in _COLLECTION_ITERATORS:
+        return None
+    if iterable.func.attr.value == "values":
+        return target, holder
+    if isinstance(target, cst.Tuple) and len(target.elements) == 2:
+        return target.elements[1].value, holder
+    return None
+
+
+def _breaker_getters(module: cst.Module, symbols: Symbols) -> dict[str, Breaker]:
+    """Methods whose return annotation is a breaker class (``def _get_breaker(self, host) -> B``)."""
+    getters: dict[str, Breaker] = {}
+    for node in walk(module, into_defs=True):
+        if isinstance(node, cst.FunctionDef) and node.returns is not None and not _annotates_collection(node.returns):
+            annotated = _annotated_breaker(node.returns, symbols)
+            if annotated is not None:
+                kind, spec = annotated
+                getters[node.name.value] = Breaker(node.name.value, kind, spec=spec if kind == LOCAL else None,
+                                                   alias=True)
+    return getters
+
+
 def _target_key(target: cst.CSTNode) -> str | None:
     attr = self_attr(target)
     if attr:
@@ -921,13 +1019,14 @@ def _target_key(target: cst.CSTNode) -> str | None:
 
 
 def find_breakers(module: cst.Module, symbols: Symbols) -> dict[str, Breaker]:
-    """Breaker objects built in a file (attributes or names), and breakers kept as node fields."""
+    """Breaker objects built in a file (attributes or names), collections of them, names bound to
+    them, and breakers kept as node fields."""
     found: dict[str, Breaker] = {}
 
-    def record(key: str, kind: str, spec: object, call: cst.Call | None) -> None:
+    def record(key: str, kind: str, spec: object, call: cst.Call | None, collection: bool = False) -> None:
         breaker = found.get(key)
         if breaker is None or (call is not None and not breaker.calls):
-            breaker = Breaker(key, kind, calls=breaker.calls if breaker else [])
+            breaker = Breaker(key, kind, calls=breaker.calls if breaker else [], collection=collection)
             if kind == FACTORY:
                 breaker.factory = spec  # type: ignore[assignment]
                 breaker.spec = breaker.factory.spec  # type: ignore[union-attr]
@@ -937,24 +1036,59 @@ def find_breakers(module: cst.Module, symbols: Symbols) -> dict[str, Breaker]:
         if call is not None:
             breaker.calls.append(call)
 
+    assignments: list[tuple[list[cst.BaseAssignTargetExpression], cst.BaseExpression]] = []
+    loops: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
     for node in walk(module, into_defs=True):
         if isinstance(node, (cst.Assign, cst.AnnAssign)):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             built = _built_breaker(node.value, symbols)
             annotated = _annotated_breaker(node.annotation, symbols) if isinstance(node, cst.AnnAssign) else None
+            collection = _collection_of(node, symbols)
             for target in targets:
                 key = _target_key(target)
                 if key is None:
                     continue
                 if built is not None:
                     record(key, built[0], built[1], node.value)  # type: ignore[arg-type]
+                elif collection is not None:
+                    record(key, collection[0], collection[1], None, collection=True)
                 elif annotated is not None:
                     record(key, annotated[0], annotated[1], None)
+            if node.value is not None and built is None and collection is None:
+                assignments.append((targets, node.value))
         elif isinstance(node, cst.FunctionDef):
             for param in [*node.params.params, *node.params.kwonly_params]:
                 annotated = _annotated_breaker(param.annotation, symbols)
                 if annotated is not None:
-                    record(param.name.value, annotated[0], annotated[1], None)
+                    record(param.name.value, annotated[0], annotated[1], None,
+                           collection=_annotates_collection(param.annotation))
+        elif isinstance(node, (cst.For, cst.CompFor)):
+            loops.append((node.target, node.iter))
+    getters = _breaker_getters(module, symbols)
+    changed = True
+    while changed:  # names bound to breakers held elsewhere
+        changed = False
+        for targets, value in assignments:
+            element = _element_of(value, found, getters)
+            held = _held_elements(value, found, getters) if element is None else None
+            for target in targets:
+                key = _target_key(target)
+                if key is None or key in found:
+                    continue
+                if element is not None:
+                    found[key] = Breaker(key, element.kind, spec=element.spec, factory=element.factory, alias=True)
+                    changed = True
+                elif held is not None:
+                    found[key] = Breaker(key, held.kind, spec=held.spec, factory=held.factory, alias=True,
+                                         collection=True)
+                    changed = True
+        for target, iterable in loops:
+            bound = _iterated_elements(target, iterable, found)
+            key = _target_key(bound[0]) if bound is not None else None
+            if bound is not None and key is not None and key not in found:
+                holder = bound[1]
+                found[key] = Breaker(key, holder.kind, spec=holder.spec, factory=holder.factory, alias=True)
+                changed = True
     for cls in (stmt for stmt in module.body if isinstance(stmt, cst.ClassDef)):
         if cls.name.value in symbols.classes:
             continue
@@ -963,6 +1097,25 @@ def find_breakers(module: cst.Module, symbols: Symbols) -> dict[str, Breaker]:
             key = f"fields:{cls.name.value}"
             found[key] = Breaker(key, FIELDS, fields=fields)
     return found
+
+
+def _collection_of(node: cst.Assign | cst.AnnAssign, symbols: Symbols) -> tuple[str, object] | None:
+    """(kind, spec) when the assignment holds several breakers: annotated ``dict[str, B]`` or a
+    literal dict / list whose values build breakers."""
+    if isinstance(node, cst.AnnAssign) and _annotates_collection(node.annotation):
+        annotated = _annotated_breaker(node.annotation, symbols)
+        if annotated is not None:
+            return annotated
+    value = node.value
+    items: list[cst.BaseExpression] = []
+    if isinstance(value, cst.Dict):
+        items = [e.value for e in value.elements if isinstance(e, cst.DictElement)]
+    elif isinstance(value, (cst.List, cst.Tuple)):
+        items = [e.value for e in value.elements if isinstance(e, cst.Element)]
+    built = [_built_breaker(item, symbols) for item in items]
+    if built and all(b is not None for b in built) and len({b[0] for b in built}) == 1:  # type: ignore[index]
+        return built[0]
+    return None
 
 
 def _tripping_fields(cls: cst.ClassDef) -> set[str]:
@@ -1021,6 +1174,7 @@ class BreakerUse:
     keys: set[str]
     drift: set[str] = field(default_factory=set)  # ModelCircuitBreaker methods that no longer exist
     module_level: bool = False  # a definition of a breaker module (class, enum, error, factory, demo)
+    reads_only: bool = False  # it only reads breaker state (health and metrics code)
 
 
 @dataclass
@@ -1066,6 +1220,8 @@ def _operation(call: cst.Call, analysis: FileAnalysis) -> tuple[set[str], str | 
     receiver = dotted_name(func.value) or ""
     method = func.attr.value
     breaker = analysis.breakers.get(receiver)
+    if breaker is not None and breaker.collection:
+        return {receiver}, None
     if breaker is not None and breaker.kind != FIELDS:
         if breaker.kind == CORE:
             if method in _CORE_GUARDS:
@@ -1123,9 +1279,12 @@ def _find_dedicated(ctx: FileContext, analysis: FileAnalysis) -> None:
             if not others and not unrelated_calls and (own_attrs or helpers or typed_names):
                 dedicated.add(short)
                 changed = True
+    driven = _hand_driving_helpers(candidates, dedicated, analysis)
+    dedicated |= set(driven)
     for short in dedicated:
         func, attrs, calls, typed_names = candidates[short]
         keys = {f"self.{a}" for a in attrs if a in breaker_attrs} | {field_owner[a] for a in attrs if a in field_owner}
+        keys |= driven.get(short, set())
         for error in typed_names & set(analysis.symbols.errors):
             keys |= {b.key for b in breakers.values() if b.spec and error in analysis.symbols.errors_of(b.spec)}
         if typed_names & analysis.symbols.core:
@@ -1167,82 +1326,255 @@ def _find_dedicated(ctx: FileContext, analysis: FileAnalysis) -> None:
             analysis.uses.append(BreakerUse(start, end, set(fields_keys)))
 
 
+_DRIVING = {"guard", "mutate", "drift"}
+
+
+def _hand_driving_helpers(candidates: dict[str, tuple[cst.FunctionDef, set[str], set[str], set[str]]],
+                          dedicated: set[str], analysis: FileAnalysis) -> dict[str, set[str]]:
+    """Methods that drive a breaker by hand for their callers (a guard that raises when the breaker
+    refuses, a failure recorder that also re-opens a failed probe, a recovery check on the node's
+    clock): they change or consult breaker state and do no I/O of their own. Name -> breaker keys."""
+    found: dict[str, set[str]] = {}
+    changed = True
+    while changed:
+        changed = False
+        for short, (func, _, calls, _) in candidates.items():
+            if short in dedicated or short in found:
+                continue
+            keys: set[str] = set()
+            driving = bool(calls & set(found))
+            for node in walk_body(func):
+                if isinstance(node, (cst.For, cst.While)):
+                    break
+                if isinstance(node, cst.Await):
+                    expression = node.expression
+                    if not (isinstance(expression, cst.Call) and _operation(expression, analysis)[0]):
+                        break
+                if isinstance(node, cst.Call) and self_attr(node.func) is None:
+                    call_keys, kind = _operation(node, analysis)
+                    if kind in _DRIVING:
+                        keys |= call_keys
+                        driving = True
+            else:
+                if driving:
+                    found[short] = keys | set().union(*(found[c] for c in calls & set(found)))
+                    changed = True
+    return found
+
+
 def _drift_in(node: cst.CSTNode, analysis: FileAnalysis) -> set[str]:
     return {n.func.attr.value for n in walk(node)  # type: ignore[attr-defined]
             if isinstance(n, cst.Call) and _operation(n, analysis)[1] == "drift"}
 
 
 def _find_statements(ctx: FileContext, analysis: FileAnalysis) -> None:
-    """Breaker statements inside methods (and module code) about something else."""
-    found: list[tuple[int, int, set[str], set[str]]] = []
+    """Breaker statements inside methods (and module code) about something else: calls through a
+    breaker, its guards and outcome recording, reads of its state in health and metrics code, and
+    handlers or checks of its open-circuit error."""
+    found: list[_Stretch] = []
     for name, func in function_symbols(ctx):
         owner = ctx.symbols.named(name.rsplit(".", 1)[0]) if "." in name else None
         if owner is not None and owner.is_class and func.name.value in analysis.operations:
             continue
-        found.extend(_scan_block(ctx, body_statements(func), analysis))
-    found.extend(_scan_block(ctx, [s for s in ctx.module.body if isinstance(s, cst.SimpleStatementLine)], analysis))
-    for start, end, keys, drift in found:
-        analysis.uses.append(BreakerUse(start, end, keys, drift=drift))
+        scan = _BlockScan(ctx, analysis, _derived_names(func, analysis))
+        found.extend(scan.block(body_statements(func)))
+    module_scan = _BlockScan(ctx, analysis, set())
+    found.extend(module_scan.block([s for s in ctx.module.body if isinstance(s, cst.SimpleStatementLine)
+                                    and not any(isinstance(x, (cst.Import, cst.ImportFrom)) for x in s.body)]))
+    for start, end, keys, drift, operates in found:
+        analysis.uses.append(BreakerUse(start, end, keys, drift=drift, reads_only=not operates))
 
 
-def _statement_ops(node: cst.CSTNode, analysis: FileAnalysis) -> tuple[set[str], set[str], bool]:
-    """Breakers a statement operates on (not merely inspects), drift method names, and whether any."""
-    keys, drift, any_op = set(), set(), False
-    field_owner = _field_owner(analysis)
-    for n in walk(node):
-        if isinstance(n, cst.Call):
-            call_keys, kind = _operation(n, analysis)
-            if kind is not None:
-                keys |= call_keys
-                any_op = True
-                if kind == "drift":
-                    drift.add(n.func.attr.value)  # type: ignore[attr-defined]
-        elif isinstance(n, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
-            for target in _assign_targets(n):
-                key = _target_key(target)
-                if key in analysis.breakers and analysis.breakers[key].kind != FIELDS:
-                    keys.add(key)
-                    any_op = True
-                if self_attr(target) in field_owner:
-                    keys.add(field_owner[self_attr(target) or ""])
-                    any_op = True
-    return keys, drift, any_op
+#: (start, end, breaker keys, drift names, whether it operates on a breaker rather than only reading it)
+_Stretch = tuple[int, int, set[str], set[str], bool]
 
 
-def _scan_block(ctx: FileContext, stmts: list[cst.BaseStatement], analysis: FileAnalysis
-                ) -> list[tuple[int, int, set[str], set[str]]]:
-    found: list[tuple[int, int, set[str], set[str]]] = []
-    for stmt in stmts:
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            continue
-        if isinstance(stmt, cst.SimpleStatementLine):
-            keys, drift, any_op = _statement_ops(stmt, analysis)
-            if any_op:
-                found.append((*ctx.span(stmt), keys, drift))
-            continue
-        if isinstance(stmt, cst.If) and isinstance(stmt.body, cst.IndentedBlock):
-            keys, drift, guard = _statement_ops(stmt.test, analysis)
-            inner = _scan_block(ctx, list(stmt.body.body), analysis)
-            guarded = guard and any(isinstance(n, cst.Raise) for n in walk(stmt.body))
-            only_breaker = stmt.orelse is None and inner and _covers(ctx, inner, stmt.body.body)
-            if guarded or only_breaker:
-                found.append((*ctx.span(stmt), keys.union(*(k for _, _, k, _ in inner)),
-                              drift.union(*(d for _, _, _, d in inner))))
+def _reads_breaker(node: cst.CSTNode, analysis: FileAnalysis) -> set[str] | None:
+    """Breaker keys ``node`` reads (``b.state``, ``b.get_metrics()``), None if none.
+
+    Reading the counters of a breaker kept in plain node fields is not counted: those are ordinary
+    integers until the code that trips and guards on them (which is reported) is replaced."""
+    if isinstance(node, cst.Attribute):
+        breaker = analysis.breakers.get(dotted_name(node.value) or "")
+        if breaker is not None and breaker.kind != FIELDS:
+            return {breaker.key}
+    return None
+
+
+def _derived_names(func: cst.FunctionDef, analysis: FileAnalysis) -> set[str]:
+    """Local names holding what a breaker reported (``state = b.get_state()``, a dict of breaker states),
+    or what a guard answered; not the result of a call made through the breaker."""
+    assigned = [n for n in walk_body(func) if isinstance(n, (cst.Assign, cst.AnnAssign)) and n.value is not None]
+    derived: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for node in assigned:
+            targets = {t.value for t in _assign_targets(node) if isinstance(t, cst.Name)} - derived
+            if not targets or any(t in analysis.breakers for t in targets):
                 continue
-        if isinstance(stmt, (cst.Try, cst.TryStar)):
-            body_keys, _, any_op = _statement_ops(stmt.body, analysis)
-            for handler in stmt.handlers:
-                if handler.type is not None and any_op and _names(handler.type) & analysis.open_errors:
-                    start, end = ctx.positions[handler].start.line, ctx.positions[handler].end.line
-                    found.append((start, end, set(body_keys), set()))
-        for block in child_blocks(stmt):
-            found.extend(item for item in _scan_block(ctx, block, analysis)
-                         if not any(s <= item[0] and item[1] <= e for s, e, _, _ in found))
-    return found
+            if _yields_breaker_data(node.value, analysis, derived):  # type: ignore[arg-type]
+                derived |= targets
+                changed = True
+    return derived
 
 
-def _covers(ctx: FileContext, spans: list[tuple[int, int, set[str], set[str]]], stmts: Iterable[cst.CSTNode]) -> bool:
-    lines = {line for start, end, _, _ in spans for line in range(start, end + 1)}
+def _yields_breaker_data(value: cst.BaseExpression, analysis: FileAnalysis, derived: set[str]) -> bool:
+    for node in walk(value):
+        if isinstance(node, cst.Call) and _operation(node, analysis)[1] == "call":
+            return False
+    return any((isinstance(n, cst.Name) and n.value in derived) or _reads_breaker(n, analysis) is not None
+               for n in walk(value))
+
+
+def _only_reraises(handler: cst.ExceptHandler) -> bool:
+    body = handler.body.body if isinstance(handler.body, cst.IndentedBlock) else []
+    return all(isinstance(stmt, cst.SimpleStatementLine) and all(isinstance(x, cst.Raise) and x.exc is None
+                                                                  for x in stmt.body) for stmt in body)
+
+
+def _presence_test(test: cst.BaseExpression) -> str | None:
+    """``x`` for the tests ``x``, ``not x``, ``x is None`` and ``x is not None`` (x a name or attribute)."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test = test.expression
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 \
+            and isinstance(test.comparisons[0].operator, (cst.Is, cst.IsNot)) \
+            and isinstance(test.comparisons[0].comparator, cst.Name) and test.comparisons[0].comparator.value == "None":
+        test = test.left
+    return dotted_name(test) if isinstance(test, (cst.Name, cst.Attribute)) else None
+
+
+_SMALL_BRANCHES = 6  # statements of other work an ``if`` on breaker state may hold and still be breaker code
+
+
+class _BlockScan:
+    """Finds the breaker statements of one function body (or of module-level statements)."""
+
+    def __init__(self, ctx: FileContext, analysis: FileAnalysis, derived: set[str]) -> None:
+        self.ctx = ctx
+        self.analysis = analysis
+        self.derived = derived
+        self.field_owner = _field_owner(analysis)
+
+    def ops(self, node: cst.CSTNode, *, test: bool = False) -> tuple[set[str], set[str], bool, bool]:
+        """(breaker keys, drift names, operates, reads) of an expression or statement.
+
+        In a test (``if``), a bare breaker or collection reference (``if self._breaker is None``) reads it.
+        """
+        keys, drift, any_op, reads = set(), set(), False, False
+        analysis = self.analysis
+        for n in walk(node):
+            if isinstance(n, cst.Call):
+                call_keys, kind = _operation(n, analysis)
+                if kind is not None:
+                    keys |= call_keys
+                    any_op = True
+                    if kind == "drift":
+                        drift.add(n.func.attr.value)  # type: ignore[attr-defined]
+            elif isinstance(n, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+                for target in _assign_targets(n):
+                    key = _target_key(target)
+                    if key in analysis.breakers and analysis.breakers[key].kind != FIELDS:
+                        keys.add(key)
+                        any_op = True
+                    if self_attr(target) in self.field_owner:
+                        keys.add(self.field_owner[self_attr(target) or ""])
+                        any_op = True
+            elif isinstance(n, cst.Attribute):
+                read = _reads_breaker(n, analysis)
+                if read is not None:
+                    keys |= read
+                    reads = True
+                elif n.attr.value in analysis.open_errors or dotted_name(n) in analysis.open_errors:
+                    reads = True
+            elif isinstance(n, cst.Name) and (n.value in self.derived or n.value in analysis.open_errors):
+                reads = True
+        if test:
+            bare = _presence_test(node)
+            if bare is not None and bare in analysis.breakers:
+                keys.add(bare)
+                reads = True
+        return keys, drift, any_op, reads
+
+    def block(self, stmts: list[cst.BaseStatement]) -> list[_Stretch]:
+        found: list[_Stretch] = []
+        for stmt in stmts:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            if isinstance(stmt, cst.SimpleStatementLine):
+                keys, drift, any_op, reads = self.ops(stmt)
+                if any_op or reads:
+                    found.append((*self.narrowed(stmt), keys, drift, any_op))
+                continue
+            if isinstance(stmt, cst.If) and isinstance(stmt.body, cst.IndentedBlock):
+                keys, drift, any_op, reads = self.ops(stmt.test, test=True)
+                inner = self.block(list(stmt.body.body))
+                guarded = any_op and any(isinstance(n, cst.Raise) for n in walk(stmt.body))
+                only_breaker = stmt.orelse is None and inner and _covers(self.ctx, inner, stmt.body.body)
+                if guarded or only_breaker or ((any_op or reads) and self.small_branches(stmt)):
+                    found.append((*self.ctx.span(stmt), keys.union(*(k for _, _, k, _, _ in inner)),
+                                  drift.union(*(d for _, _, _, d, _ in inner)),
+                                  any_op or any(op for *_, op in inner)))
+                    continue
+                if any_op or reads:
+                    found.append((self.ctx.span(stmt)[0], self.ctx.positions[stmt.test].end.line, keys, drift, any_op))
+            if isinstance(stmt, (cst.Try, cst.TryStar)):
+                body_keys = self.ops(stmt.body)[0]
+                for handler in stmt.handlers:  # a handler that only re-raises leaves the open circuit to its caller
+                    if handler.type is not None and _names(handler.type) & self.analysis.open_errors \
+                            and not _only_reraises(handler):
+                        start, end = self.ctx.positions[handler].start.line, self.ctx.positions[handler].end.line
+                        found.append((start, end, set(body_keys) or self.error_keys(handler.type), set(), True))
+            for block in child_blocks(stmt):
+                found.extend(item for item in self.block(block)
+                             if not any(s <= item[0] and item[1] <= e for s, e, *_ in found))
+        return found
+
+    def error_keys(self, handler_type: cst.BaseExpression) -> set[str]:
+        """The breakers that raise the open error a handler catches."""
+        names = _names(handler_type)
+        symbols = self.analysis.symbols
+        return {b.key for b in self.analysis.breakers.values()
+                if b.spec is not None and not b.alias and not b.collection and names & symbols.errors_of(b.spec)}
+
+    def small_branches(self, stmt: cst.If) -> bool:
+        """Whether every branch of an ``if`` on breaker state is short: no loops, few statements of other work."""
+        other = 0
+        for node in walk(stmt):
+            if isinstance(node, (cst.For, cst.While)):
+                return False
+            if isinstance(node, cst.SimpleStatementLine) and not is_logging_statement(node):
+                keys, _, any_op, reads = self.ops(node)
+                other += not (any_op or reads)
+        return other <= _SMALL_BRANCHES
+
+    def narrowed(self, stmt: cst.SimpleStatementLine) -> tuple[int, int]:
+        """The statement's lines, or only those of the one dict entry or argument holding its breaker
+        reads when the statement is a long literal about other things too."""
+        start, end = self.ctx.span(stmt)
+        if end - start < 3:
+            return start, end
+        relevant = [n for n in walk(stmt) if (isinstance(n, cst.Call) and _operation(n, self.analysis)[1] is not None)
+                    or _reads_breaker(n, self.analysis) is not None
+                    or (isinstance(n, cst.Name) and (n.value in self.derived or n.value in self.analysis.open_errors))]
+        if not relevant:
+            return start, end
+        inside = {id(n) for r in relevant for n in walk(r)}
+        best: tuple[int, int] | None = None
+        for node in walk(stmt):
+            if not isinstance(node, (cst.DictElement, cst.Arg, cst.Element)) or node not in self.ctx.positions:
+                continue
+            contained = {id(n) for n in walk(node)}
+            if all(id(r) in contained for r in relevant):
+                pos = self.ctx.positions[node]
+                if best is None or pos.end.line - pos.start.line < best[1] - best[0]:
+                    best = (pos.start.line, pos.end.line)
+        del inside
+        return best if best is not None and best != (start, end) else (start, end)
+
+
+def _covers(ctx: FileContext, spans: list[_Stretch], stmts: Iterable[cst.CSTNode]) -> bool:
+    lines = {line for start, end, *_ in spans for line in range(start, end + 1)}
     return all(ctx.span(s)[0] in lines for s in stmts)
 
 
@@ -1774,15 +2106,16 @@ class ReplaceCircuitBreaker(Codemod):
                            for o in analysis.uses)]
         results = []
         groups: dict[frozenset[str], list[BreakerUse]] = {}
-        for use in uses:  # statements about different breakers stay apart
-            groups.setdefault(frozenset(use.keys), []).append(use)
+        for use in uses:  # statements about different breakers stay apart, unless they only read them
+            groups.setdefault(frozenset({"<reads>"}) if use.reads_only else frozenset(use.keys), []).append(use)
         spans = [(start, end, group) for group in groups.values()
                  for start, end in merge_spans(ctx, [(u.start, u.end) for u in group])]
         for start, end, group in sorted(spans, key=lambda item: (item[0], item[1])):
             members = [u for u in group if start <= u.start and u.end <= end]
             combined = BreakerUse(start, end, set().union(*(u.keys for u in members)),
                                   drift=set().union(*(u.drift for u in members)),
-                                  module_level=any(u.module_level for u in members))
+                                  module_level=any(u.module_level for u in members),
+                                  reads_only=all(u.reads_only for u in members))
             action, safety, reason = _reason(combined, analysis)
             finding = self.finding(ctx, start, end, action=action, safety=safety,
                                    replacement="omnibase_core ModelCircuitBreaker", reason=reason)
@@ -1817,7 +2150,8 @@ class ReplaceCircuitBreaker(Codemod):
         module_names = _module_names(state.module)
         plans: dict[str, Plan] = {}
         for key, breaker in current.breakers.items():
-            if breaker.kind == CORE or not (key.startswith("self.") or breaker.kind == FIELDS or breaker.calls):
+            if breaker.kind == CORE or breaker.collection or breaker.alias \
+                    or not (key.startswith("self.") or breaker.kind == FIELDS or breaker.calls):
                 continue
             plan = _plan(breaker, state, module_names)
             if plan.blocked is None and breaker.spec is not None:

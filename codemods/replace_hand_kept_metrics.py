@@ -495,6 +495,9 @@ class _ClassMetrics:
                     return "samples"
                 if record.item_augs:
                     return "map"
+                return None
+            if record.item_augs and not record.augs and not record.mutations:
+                return "dict"  # a metrics record built by a factory (a TypedDict), counted entry by entry
             return None
         if isinstance(value, cst.List) and not value.elements and self._numeric_samples(record):
             return "samples"
@@ -664,7 +667,7 @@ class _ClassMetrics:
             users = record.methods - _INIT_METHODS
             value = record.first_value
             if isinstance(value, cst.Call) and _call_name(value) in _LOCK_FACTORIES:
-                if self._guards_only_metrics(record.name):
+                if self._guards_only_metrics(record.name) or self._guards_metric_writes(record.name):
                     self.kinds[record.name] = "lock"
                 continue
             if users and users <= metric_methods and record.init_statements and _scalar_or_none(value):
@@ -688,6 +691,57 @@ class _ClassMetrics:
                     if function.name not in _INIT_METHODS and function.name not in self.metric_methods():
                         return False
         return used
+
+    def _guards_metric_writes(self, lock: str) -> bool:
+        """A lock whose every block updates or reads metric state and nothing the node works with.
+
+        Inside its blocks nothing is awaited, every ``self`` attribute written is metric state or a
+        number kept only under this lock (a minimum, a peak), and at least one block writes metrics.
+        This settles a metrics lock before the methods around it are known to be metric methods.
+        """
+        blocks: list[tuple[_Function, cst.With]] = []
+        for function in self.functions.values():
+            for statement in _walk(function.statements):
+                if isinstance(statement, cst.With) and any(_self_attr(i.item) == lock for i in statement.items):
+                    if len(statement.items) != 1 or statement.items[0].asname is not None:
+                        return False
+                    blocks.append((function, statement))
+                elif function.name not in _INIT_METHODS and (lock in _refs(*_header(statement)).attrs or any(
+                        lock in _refs(s).attrs for s in _small(statement))):
+                    return False
+        if not blocks:
+            return False
+        inside = {id(s) for _f, block in blocks for s in _walk(_body_statements(block.body))}
+        written_outside = {owner for function in self.functions.values() if function.name not in _INIT_METHODS
+                           for statement in _walk(function.statements) if id(statement) not in inside
+                           for small in _small(statement) for target in _assign_targets(small)
+                           if (owner := _self_attr(_root(target))) is not None}
+        metrics = set(self.kinds)
+        writes_metrics = False
+        for function, block in blocks:
+            for statement in _walk(_body_statements(block.body)):
+                if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) or _refs(*_header(statement)).awaited:
+                    return False
+                for small in _small(statement):
+                    refs = _refs(small)
+                    if refs.awaited or refs.self_calls - self.metric_methods() - _MIXIN_CALLS:
+                        return False
+                    owners = [_self_attr(_root(t)) or self._owner(function, t) for t in _assign_targets(small)]
+                    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) \
+                            and isinstance(small.value.func, cst.Attribute):
+                        owners.append(_self_attr(small.value.func.value)
+                                      or self._owner(function, small.value.func.value))
+                    for owner in owners:
+                        if owner is None:
+                            continue
+                        if owner in metrics:
+                            writes_metrics = True
+                            continue
+                        record = self.attrs.get(owner)
+                        if record is None or owner in written_outside or owner in self.vetoed \
+                                or not record.init_statements or not _scalar_or_none(record.first_value):
+                            return False
+        return writes_metrics
 
     # -- methods ------------------------------------------------------------------------
     def _allowed(self, method: str) -> set[str]:
@@ -714,6 +768,8 @@ class _ClassMetrics:
         if not all(self.is_metric_statement(function, s, local_names, allowed, require_touch=False)
                    or _is_logging(s) for s in statements):
             return False
+        if 2 * sum(1 for s in statements if _is_logging(s)) >= len(statements):
+            return False  # it reports an event and counts it on the way: its callers want the log too
         return any(self.writes_metrics(function, small, set(self.kinds))
                    for statement in _walk(statements) for small in _small(statement))
 
@@ -729,7 +785,8 @@ class _ClassMetrics:
         recorded = {a for a, k in self.kinds.items() if k not in ("gauge", "cache", "lock")}
         for statement in _walk(statements):
             for small in _small(statement):
-                if self.writes_metrics(function, small, recorded) and not _refs(small).self_calls:
+                if self.writes_metrics(function, small, recorded) and not _refs(small).self_calls \
+                        and not self._prunes_samples(function, small):
                     return False
                 for target in _assign_targets(small):
                     owner = _self_attr(_root(target))
@@ -745,6 +802,16 @@ class _ClassMetrics:
             if inner.attrs & allowed or inner.names & local_names or inner.self_calls & metric_methods:
                 touching += 1
         return 2 * touching > len(statements)
+
+    def _prunes_samples(self, function: _Function, small: cst.BaseSmallStatement) -> bool:
+        """``self._window.popleft()``: a snapshot dropping samples that left the sliding window."""
+        if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+            return False
+        func = small.value.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in ("popleft", "pop"):
+            return False
+        owner = _self_attr(func.value) or self._owner(function, func.value)
+        return self.kinds.get(owner or "") == "samples"
 
     def _derived_locals(self, function: _Function, allowed: set[str]) -> set[str]:
         """Locals computed from metric state (the pieces of a snapshot)."""
@@ -767,8 +834,8 @@ class _ClassMetrics:
     def _is_helper(self, function: _Function) -> bool:
         """A pure function called only from metric methods or metric statements (percentiles, durations)."""
         refs = _refs(function.node.body)
-        if refs.awaited:
-            return False
+        if refs.awaited or refs.attrs and all(_OTHER_CONCERN_ATTR.search(a) for a in refs.attrs):
+            return False  # a read-out of dead-letter state belongs to that concern
         for statement in _walk(function.statements):
             for small in _small(statement):
                 for target in _assign_targets(small):
@@ -932,7 +999,7 @@ class _ClassMetrics:
         return chosen
 
     def _emitted_locals(self, function: _Function) -> set[str]:
-        """Locals whose value reaches an awaited call (a publish, a write) or steers control flow."""
+        """Locals whose value reaches an awaited call (a publish, a write), the return value or control flow."""
         deps: dict[str, set[str]] = {}
         emitted: set[str] = set()
         assigned = {t.value for st in _walk(function.statements) for sm in _small(st)
@@ -950,6 +1017,8 @@ class _ClassMetrics:
                 for call in _refs(small).awaited:
                     if _self_attr(call.func) not in self.updaters:
                         emitted |= _refs(*call.args).names if call.args else set()
+                if isinstance(small, cst.Return) and small.value is not None:
+                    emitted |= _refs(small.value).names  # a duration the caller gets back is output
         pending = list(emitted)
         while pending:
             for name in deps.get(pending.pop(), ()):
@@ -1127,12 +1196,17 @@ def _function_facts(node: cst.FunctionDef) -> _Function:
         for small in _small(statement):
             if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
                 access = small.value
-                if isinstance(access, cst.Call) and isinstance(access.func, cst.Attribute) \
-                        and access.func.attr.value in ("setdefault", "get"):
+                lookup = isinstance(access, cst.Call) and isinstance(access.func, cst.Attribute) \
+                    and access.func.attr.value in ("setdefault", "get")
+                if lookup:
                     access = access.func.value
                 root = _root(access)
                 attr = _self_attr(root)
-                if attr is None or not isinstance(access, (cst.Attribute, cst.Subscript)):
+                if attr is None and isinstance(root, cst.Name) and (root is not access or lookup):
+                    attr = function.aliases.get(root.value)  # an entry of an alias: ``m = ops[name]``
+                elif attr is not None and not isinstance(access, (cst.Attribute, cst.Subscript)):
+                    attr = None
+                if attr is None:
                     continue
                 for target in _assign_targets(small):
                     if isinstance(target, cst.Name):
@@ -1231,7 +1305,7 @@ def _class_fields(node: cst.ClassDef) -> tuple[set[str], set[str], set[str]]:
                 value = small.value
                 if _is_number(value):
                     numeric.add(small.target.value)
-                elif isinstance(value, cst.Call) and _call_name(value) == "field":
+                elif isinstance(value, cst.Call) and _call_name(value) in ("field", "Field"):
                     for arg in value.args:
                         if arg.keyword and arg.keyword.value == "default" and _is_number(arg.value):
                             numeric.add(small.target.value)
@@ -1253,6 +1327,31 @@ def _class_fields(node: cst.ClassDef) -> tuple[set[str], set[str], set[str]]:
                                    and _call_name(value) in _MAP_FACTORIES | _SEQUENCE_FACTORIES):
                         containers.add(attr)
     return numeric, containers, every
+
+
+def _field_types(node: cst.ClassDef) -> set[str]:
+    """Class names in the annotations of a class body's fields."""
+    names: set[str] = set()
+    for statement in _body_statements(node.body):
+        for small in _small(statement):
+            if isinstance(small, cst.AnnAssign):
+                names |= set(re.findall(r"\b[A-Z]\w*", _annotation_text(small.annotation)))
+    return names
+
+
+def _is_enum(node: cst.ClassDef) -> bool:
+    from omnimix.analysis.nodes import base_names
+
+    return any(base.endswith("Enum") for base in base_names(node))
+
+
+def _counts_fields(node: cst.ClassDef, records: set[str]) -> bool:
+    """At least half of the annotated fields are numbers or other records (a record of counters)."""
+    fields = [small for statement in _body_statements(node.body) for small in _small(statement)
+              if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)]
+    counting = [f for f in fields if _numeric_annotation(text := _annotation_text(f.annotation))
+                or set(re.findall(r"\b[A-Z]\w*", text)) & records]
+    return bool(fields) and 2 * len(counting) >= len(fields)
 
 
 def _is_frozen(node: cst.ClassDef) -> bool:
@@ -1318,6 +1417,7 @@ def _stores_data(node: cst.ClassDef, fields: set[str]) -> bool:
 def _works_with_collaborators(node: cst.ClassDef, fields: set[str]) -> bool:
     """The class awaits or calls objects it holds (a transport, a client): it does work, not bookkeeping."""
     methods = {method.name.value for method in _methods(node)}
+    held_fields = _class_fields(node)[2]
     for method in _methods(node):
         refs = _refs(method.body)
         if refs.awaited:
@@ -1325,7 +1425,7 @@ def _works_with_collaborators(node: cst.ClassDef, fields: set[str]) -> bool:
         for call in _find(method.body, cst.Call):
             func = call.func
             held = _self_attr(func)
-            if held is not None and held not in methods:
+            if held is not None and held not in methods and held in held_fields:
                 return True  # calls an object it holds: self._transport(query)
             if isinstance(func, cst.Attribute):
                 owner = _self_attr(func.value)
@@ -1378,7 +1478,7 @@ class _Span:
     start: int
     end: int
     symbol: str | None
-    what: str  # init | statement | method | class | helper
+    what: str  # init | statement | method | class | helper | builder | constant
     attrs: set[str] = field(default_factory=set)
     info: _ClassMetrics | None = None
     method_kind: str = ""
@@ -1413,9 +1513,33 @@ class _FileMetrics:
         for name, node in self.class_nodes.items():
             if name in self.model_classes or name in self.classes and _methods(node):
                 continue
-            if name in used_names:
+            if name in used_names and not _OTHER_CONCERN_ATTR.search(name):
                 found.add(name)
+        return self._shape_parts(found)
+
+    def _shape_parts(self, shapes: set[str]) -> set[str]:
+        """Shapes plus the record types their fields are made of (per-operation counters of a snapshot)."""
+        found = set(shapes)
+        pending = list(shapes)
+        while pending:
+            for name in _field_types(self.class_nodes[pending.pop()]):
+                node = self.class_nodes.get(name)
+                if node is None or name in found or _methods(node) or _OTHER_CONCERN_ATTR.search(name) \
+                        or _is_enum(node) or not _counts_fields(node, found | set(self.class_nodes)):
+                    continue
+                found.add(name)
+                pending.append(name)
         return found
+
+    def shape_builders(self, shapes: set[str]) -> set[str]:
+        """Module functions that build or summarise a metrics shape (zeroed counters, computed averages)."""
+        builders = set()
+        for name, node in self.function_nodes.items():
+            if node.returns is None or _refs(node.body).awaited or _OTHER_CONCERN_ATTR.search(name):
+                continue
+            if set(re.findall(r"\b[A-Z]\w*", _annotation_text(node.returns))) & shapes:
+                builders.add(name)
+        return builders
 
     def shape_uses(self) -> set[str]:
         """Names used as the type of metric state or built/returned by metric accessors."""
@@ -1465,10 +1589,13 @@ class _FileMetrics:
             symbol = ctx.symbols.of(self.class_nodes[name])
             if symbol is not None:
                 spans.append(_Span(symbol.start_line, symbol.end_line, symbol.name, "class"))
-        for name in sorted(self.module_helpers()):
+        helpers = self.module_helpers()
+        builders = self.shape_builders(self.shapes(used_shapes)) - helpers
+        for name in sorted(helpers | builders):
             symbol = ctx.symbols.of(self.function_nodes[name])
             if symbol is not None:
-                spans.append(_Span(symbol.start_line, symbol.end_line, symbol.name, "helper"))
+                spans.append(_Span(symbol.start_line, symbol.end_line, symbol.name,
+                                   "builder" if name in builders else "helper"))
         for info in self.classes.values():
             if not info.kinds:
                 continue
@@ -1692,6 +1819,8 @@ _WHY_KEPT = {
     "accessor": "public metrics snapshot (its shape and any computed rates, averages or percentiles stay); "
                 "MixinMetrics.get_metrics returns raw {name: {'value': n}} entries",
     "helper": "percentile or summary computation over kept samples: MixinMetrics has no percentiles",
+    "builder": "builds or summarises a kept metrics type (zeroed counters, computed averages and rates): no "
+               "MixinMetrics equivalent",
     "timer": "timer or outcome flag feeding kept latency statistics",
     "constant": "settings of hand-kept metrics (window length, buffer size, cache TTL) that stay with them",
     "class": "metrics model or metrics type (counters with computed rates, averages or percentiles): no "
@@ -2298,8 +2427,8 @@ def _judge(span: _Span, plan: dict[str, str | None]) -> tuple[Action, Safety, st
     """Action, safety and reason of a finding, from the metric state it holds."""
     if span.what == "class":
         return Action.KEEP, Safety.SAFE, _WHY_KEPT["class"]
-    if span.what == "constant":
-        return Action.KEEP, Safety.SAFE, _WHY_KEPT["constant"]
+    if span.what in ("constant", "builder"):
+        return Action.KEEP, Safety.SAFE, _WHY_KEPT[span.what]
     if span.what == "helper" or span.method_kind == "helper":
         return Action.KEEP, Safety.SAFE, _WHY_KEPT["helper"]
     info = span.info

@@ -38,6 +38,7 @@ _SETUP_CALL = re.compile(r"(?:init|initialize|initialise|setup|set_up|configure|
 _HELPER_NAME = re.compile(r"check|probe|ping|health")
 _CONSTANT_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 _HEALTH_CONSTANT = re.compile(r"HEALTH|DEGRADED|PROBE|STALE")
+_SUPPORT_NAME = re.compile(r"_?[A-Z][A-Za-z0-9_]*")
 _MUTATORS = frozenset({"append", "appendleft", "extend", "add", "update", "clear", "pop", "popleft",
                        "discard", "remove", "insert", "setdefault"})
 _CHECK_ARG_NAMES = ("check_func", "check", "func", "fn", "callback", "probe")
@@ -342,6 +343,7 @@ class _ModuleHealth:
                        if not self._migrated(func) and (_returns_status_tuple(func) or self._health_annotated(func))}
         self.support = self._support_defs(self.mixins | self.probes) if self.mixins else set()
         self.class_health: dict[str, _ClassHealth] = {}
+        self.state_names: set[int] = set()  # id() of the names read by statements reported as health state
         for name, cls in self.classes.items():
             if name not in self.mixins and name not in self.support:
                 self.class_health[name] = self._classify_class(cls)
@@ -467,7 +469,7 @@ class _ModuleHealth:
             self.items.append(_Item(kind, (info.methods[name],), f"{cls_name}.{name}"))
         blocks = [(name, block) for name, func in info.methods.items()
                   if name not in info.kinds and name not in info.migrated for block in _blocks(func)]
-        state = self._health_only_attributes(info, set(info.kinds))
+        state = self._health_only_attributes(info, set(info.kinds)) - _lifecycle_flags(info)
         # Outside the constructor, an attribute updated amid other bookkeeping (counters next to it)
         # belongs to that bookkeeping; when every update of it is so, it is not health state.
         mixed: set[int] = set()
@@ -490,6 +492,7 @@ class _ModuleHealth:
                     continue
                 if run:
                     self.items.append(_Item("state", (run[0], run[-1]), symbol))
+                    self.state_names |= {id(n) for statement in run for n in _walk(statement) if isinstance(n, cst.Name)}
                     run = []
                 if kind == "setup":
                     self.items.append(_Item("setup", (statement,), symbol, _call_target(statement.body[0].value)))
@@ -523,7 +526,7 @@ class _ModuleHealth:
         other_names: set[str] = set()
         constants: dict[int, str] = {}
         for index, statement in enumerate(self.top):
-            name = _constant_name(statement)
+            name = _support_binding_name(statement) if self.mixins else _constant_name(statement)
             if name:
                 constants[index] = name
                 continue
@@ -534,8 +537,15 @@ class _ModuleHealth:
             elif isinstance(statement, cst.ClassDef) and statement.name.value in self.class_health:
                 info = self.class_health[statement.name.value]
                 for item in statement.body.body if isinstance(statement.body, cst.IndentedBlock) else ():
-                    is_health = isinstance(item, cst.FunctionDef) and item.name.value in info.kinds
-                    (health_names if is_health else other_names).update(_names(item))
+                    if isinstance(item, cst.FunctionDef) and item.name.value in info.kinds:
+                        health_names |= _names(item)
+                        continue
+                    # A health-named default read only where the method keeps health state (a threshold
+                    # read with the config fallback) is the health code's too.
+                    for node in _walk(item):
+                        if isinstance(node, cst.Name):
+                            health = id(node) in self.state_names and _HEALTH_CONSTANT.search(node.value)
+                            (health_names if health else other_names).add(node.value)
                 for arg in statement.bases:
                     other_names |= _names(arg.value)
             elif not isinstance(statement, cst.SimpleStatementLine) or not all(
@@ -549,7 +559,8 @@ class _ModuleHealth:
             if run and (index is None or index != run[-1] + 1):
                 # In a health-mixin module every such constant is the mixin's; elsewhere a lone or
                 # unnamed one is more often shared tuning than a health threshold.
-                if self.mixins or (len(run) >= 2 and any(_HEALTH_CONSTANT.search(constants[i]) for i in run)):
+                if self.mixins or (len(run) >= 2 and any(_HEALTH_CONSTANT.search(constants[i]) for i in run)) \
+                        or all("HEALTH" in constants[i] for i in run):
                     self.items.append(_Item("constants", (self.top[run[0]], self.top[run[-1]]), "<module>"))
                 run = []
             if index is not None:
@@ -569,6 +580,65 @@ def _constant_name(statement: cst.CSTNode) -> str | None:
     if isinstance(target, cst.Name) and _CONSTANT_NAME.fullmatch(target.value) and _is_constant_value(value):
         return target.value
     return None
+
+
+def _support_binding_name(statement: cst.CSTNode) -> str | None:
+    """In a health-mixin module, a module constant, a constant table (``_SEVERITY = {Status.OK: 0}``)
+    or a type alias (``CheckResult = tuple[...]``); calls (loggers, clients) are not support."""
+    name = _constant_name(statement)
+    if name or not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return name
+    small = statement.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        target, value = small.targets[0].target, small.value
+    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+        target, value = small.target, small.value
+    else:
+        return None
+    if not isinstance(target, cst.Name) or not _SUPPORT_NAME.fullmatch(target.value):
+        return None
+    if isinstance(value, cst.Subscript) and isinstance(value.value, cst.Name | cst.Attribute):
+        return target.value
+    if isinstance(value, cst.Dict):
+        parts = [p for e in value.elements if isinstance(e, cst.DictElement) for p in (e.key, e.value)]
+        complete = len(parts) == 2 * len(value.elements)
+    elif isinstance(value, cst.Set | cst.Tuple | cst.List):
+        parts = [e.value for e in value.elements if isinstance(e, cst.Element)]
+        complete = len(parts) == len(value.elements)
+    else:
+        return None
+    if complete and parts and all(_is_constant_value(p) or isinstance(p, cst.Attribute) for p in parts):
+        return target.value
+    return None
+
+
+_LIFECYCLE_STEPS = frozenset({"initialize", "initialise", "start", "startup", "shutdown", "stop", "close",
+                              "aclose", "cleanup", "connect", "disconnect", "__aenter__", "__aexit__"})
+
+
+def _self_assignments(info: _ClassHealth) -> list[tuple[str, str, cst.BaseExpression | None]]:
+    """``(method, attribute, value)`` for every assignment to ``self.<attribute>`` in the class."""
+    found = []
+    for method, func in info.methods.items():
+        for node in _walk(func):
+            if isinstance(node, cst.Assign):
+                targets, value = [t.target for t in node.targets], node.value
+            elif isinstance(node, cst.AnnAssign | cst.AugAssign):
+                targets, value = [node.target], (node.value if isinstance(node, cst.AnnAssign) else None)
+            else:
+                continue
+            found.extend((method, attr, value) for t in targets if (attr := _self_attr(t)))
+    return found
+
+
+def _lifecycle_flags(info: _ClassHealth) -> set[str]:
+    """Boolean attributes that initialize()/shutdown() set: lifecycle state the health method only reports."""
+    values: dict[str, list[tuple[str, cst.BaseExpression | None]]] = {}
+    for method, attr, value in _self_assignments(info):
+        values.setdefault(attr, []).append((method, value))
+    return {attr for attr, assigned in values.items()
+            if any(method in _LIFECYCLE_STEPS for method, _ in assigned)
+            and all(isinstance(value, cst.Name) and value.value in ("True", "False") for _, value in assigned)}
 
 
 def _blocks(func: cst.FunctionDef) -> Iterator[list[cst.BaseStatement]]:

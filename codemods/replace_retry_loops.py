@@ -22,6 +22,7 @@ import libcst as cst
 
 from codemods.base import Codemod, Example
 from codemods.replace_circuit_breaker import (
+    annotation_names,
     body_statements,
     child_blocks,
     dotted_name,
@@ -101,6 +102,8 @@ class FileRetries:
     helpers: dict[str, cst.FunctionDef] = field(default_factory=dict)
     dedicated: dict[str, cst.FunctionDef] = field(default_factory=dict)  # short name -> function
     wrappers: set[str] = field(default_factory=set)
+    schedulers: set[str] = field(default_factory=set)  # functions that only run re-scheduled work when due
+    errors: set[str] = field(default_factory=set)  # exception classes carrying retry advice to a retry loop
 
 
 def _sleeping_helpers(ctx: FileContext) -> dict[str, cst.FunctionDef]:
@@ -145,26 +148,93 @@ def _calls_helper(node: cst.CSTNode, helpers: dict[str, cst.FunctionDef]) -> boo
 
 
 def _retry_loops(ctx: FileContext, helpers: dict[str, cst.FunctionDef]) -> tuple[list[RetryLoop], list[tuple[int, int]]]:
-    """Retry loops of a file, and the try statements of loops that back off on error and go on."""
+    """Retry loops of a file, and the back-off of loops that sleep after an error and go on.
+
+    A retry loop leaves once its operation succeeded; a loop whose only way out is a cycle count
+    (a periodic job) is not one. A loop that never leaves on success (a consumer loop) backs off
+    in an ``except`` clause, or in a branch that logs and sleeps."""
     loops, backoffs = [], []
     for _, func in function_symbols(ctx):
         for node in walk_body(func):
             if not isinstance(node, (cst.For, cst.While)):
                 continue
             parts = list(_loop_parts(node))
-            handler_ids = _inside_handler(node)
             sleeps = [n for n in parts if is_sleep(n) or _calls_helper(n, helpers)]
             if not sleeps:
                 continue
-            exits = [n for n in parts if isinstance(n, (cst.Return, cst.Break)) and id(n) not in handler_ids]
-            if exits:
+            if _leaves_on_success(node):
                 start, end = ctx.span(node)
                 loops.append(RetryLoop(node, func, start, end, sleeps))
                 continue
+            found = []
             for part in parts:
                 if isinstance(part, cst.Try) and any(any(is_sleep(n) for n in walk(h)) for h in part.handlers):
-                    backoffs.append(ctx.span(part))
+                    found.append((part, ctx.span(part)))
+                elif isinstance(part, cst.If):
+                    found.extend((branch, span) for branch, span in _backoff_branches(ctx, part))
+            backoffs.extend(span for _, span in found)
+            if found:
+                backoffs.extend(_counters_before(ctx, func, node, [n for n, _ in found]))
     return loops, backoffs
+
+
+def _leaves_on_success(loop: cst.For | cst.While) -> bool:
+    """Whether the loop has a ``return``/``break`` outside its error handlers that is not a cycle-count exit."""
+    counters = {n.value for n in walk(loop.target) if isinstance(n, cst.Name)} if isinstance(loop, cst.For) else set()
+    counters |= {n.target.value for n in _loop_parts(loop)
+                 if isinstance(n, cst.AugAssign) and isinstance(n.target, cst.Name)}
+
+    def visit(node: cst.CSTNode, counted: bool) -> bool:
+        if isinstance(node, (cst.Return, cst.Break)):
+            return not counted
+        if isinstance(node, cst.ExceptHandler) or isinstance(node, (cst.For, cst.While, *_DEFS)):
+            return False
+        if isinstance(node, cst.If):
+            return visit(node.body, counted or by_count(node.test)) \
+                or (node.orelse is not None and visit(node.orelse, counted))
+        return any(visit(child, counted) for child in node.children)
+
+    def by_count(test: cst.BaseExpression) -> bool:  # the test can only hold because of a cycle count
+        if isinstance(test, cst.BooleanOperation):
+            left, right = by_count(test.left), by_count(test.right)
+            return (left and right) if isinstance(test.operator, cst.Or) else (left or right)
+        if isinstance(test, cst.UnaryOperation):
+            return by_count(test.expression)
+        return bool({n.value for n in walk(test) if isinstance(n, cst.Name)} & counters)
+
+    return visit(loop.body, False)
+
+
+_DEFS = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def _backoff_branches(ctx: FileContext, stmt: cst.If) -> list[tuple[cst.CSTNode, tuple[int, int]]]:
+    """Branches of an ``if`` in a consumer loop that log and sleep: from the branch's test to its body's end."""
+    found = []
+    branch: cst.If | cst.Else | None = stmt
+    while branch is not None:
+        body = branch.body
+        statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+        if any(is_logging_statement(s) for s in statements) and any(is_sleep(n) for s in statements for n in walk(s)):
+            found.append((branch, (ctx.positions[branch].start.line, ctx.positions[body].end.line)))
+        branch = branch.orelse if isinstance(branch, cst.If) else None
+    return found
+
+
+def _counters_before(ctx: FileContext, func: cst.FunctionDef, loop: cst.For | cst.While,
+                     backoffs: list[cst.CSTNode]) -> list[tuple[int, int]]:
+    """The statements right before a consumer loop that set up what its back-off delay is computed from."""
+    names = {n.value for node in _delay_nodes(backoffs) for n in walk(node) if isinstance(n, cst.Name)}
+    block = _block_of(body_statements(func), loop) or [loop]
+    index = next(i for i, s in enumerate(block) if s is loop)
+    spans = []
+    while index > 0:
+        bound = _assigned_names(block[index - 1])
+        if not bound or not bound & names:
+            break
+        index -= 1
+        spans.append(ctx.span(block[index]))
+    return spans
 
 
 def _control_names(loop: cst.For | cst.While) -> set[str]:
@@ -272,10 +342,35 @@ def _enclosing_params(ctx: FileContext, func: cst.FunctionDef) -> set[str]:
 
 
 def _calls_callable_argument(ctx: FileContext, loop: RetryLoop) -> bool:
-    """Whether the loop calls a callable handed to its function (or to an enclosing function)."""
+    """Whether the loop calls a callable handed to its function (or to an enclosing function), or
+    hands a parameter typed as a callable on to the call it retries (``breaker.execute(fn, *args)``)."""
     params = _enclosing_params(ctx, loop.function)
-    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in params
-               for n in _loop_parts(loop.loop))
+    callables = {p.name.value for p in [*loop.function.params.params, *loop.function.params.kwonly_params]
+                 if p.annotation is not None and annotation_names(p.annotation) & _CALLABLE_TYPES}
+    return any(isinstance(n, cst.Call) and (
+        (isinstance(n.func, cst.Name) and n.func.value in params)
+        or any(isinstance(a.value, cst.Name) and a.value.value in callables for a in n.args))
+        for n in _loop_parts(loop.loop))
+
+
+_CALLABLE_TYPES = {"Callable", "Awaitable", "Coroutine"}
+
+
+def _bound_before(ctx: FileContext, loop: RetryLoop) -> list[tuple[int, int]]:
+    """Assignments earlier in the loop's block of the names its header iterates up to (the attempt budget)."""
+    header = [loop.loop.test] if isinstance(loop.loop, cst.While) else [loop.loop.iter]
+    names = {n.value for node in header for n in walk(node) if isinstance(n, cst.Name)}
+    names -= {n.value for n in walk(loop.loop.target) if isinstance(n, cst.Name)} if isinstance(loop.loop, cst.For) \
+        else set()
+    block = _block_of(body_statements(loop.function), loop.loop) or []
+    spans = []
+    for stmt in block:
+        if stmt is loop.loop:
+            break
+        bound = _assigned_names(stmt)
+        if bound and bound & names:
+            spans.append(ctx.span(stmt))
+    return spans
 
 
 def analyze_retries(ctx: FileContext) -> FileRetries:
@@ -293,6 +388,7 @@ def analyze_retries(ctx: FileContext) -> FileRetries:
         start, end = _loop_span(ctx, loop)
         loop.start, loop.end = start, end
         loop.wrapper = _calls_callable_argument(ctx, loop)
+        result.spans.extend((s, e, "budget") for s, e in _bound_before(ctx, loop) if s < start)
         statements = body_statements(loop.function)
         if statements and ctx.span(statements[0])[0] >= start and ctx.span(statements[-1])[1] <= end:
             outer = _dedicated_chain(ctx, loop.function)
@@ -301,13 +397,239 @@ def analyze_retries(ctx: FileContext) -> FileRetries:
             if loop.wrapper:
                 result.wrappers.add(outer.name.value)
         result.spans.append((start, end, "loop"))
+    _reschedules(ctx, result)
+    _retry_errors(ctx, result)
     _wrapper_uses(ctx, result)
+    _delay_sources(ctx, result)
     _settings(ctx, result)
     covered = {line for start, end, _ in result.spans for line in range(start, end + 1)}
     for start, end, _ in module_constants_used_only_in(ctx, covered, _operation_data(ctx)):
         if not any(s <= start and end <= e for s, e, _ in result.spans):
             result.spans.append((start, end, "constant"))
     return result
+
+
+# -- work re-scheduled after an exponential delay -----------------------------------------------
+def _is_exponential(expr: cst.CSTNode) -> bool:
+    """``2 ** n`` (possibly scaled or capped) with a non-literal exponent: a back-off from a retry count."""
+    return any(isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Power) and _number(n.left) is not None
+               and _number(n.right) is None for n in walk(expr))
+
+
+def _statement_blocks(stmts: list[cst.BaseStatement], owner: cst.If | None = None,
+                      parent: list[cst.BaseStatement] | None = None
+                      ) -> Iterator[tuple[list[cst.BaseStatement], cst.If | None, list[cst.BaseStatement] | None]]:
+    """Every statement list of a body: (block, the ``if`` whose first branch it is, the block holding that ``if``)."""
+    yield stmts, owner, parent
+    for stmt in stmts:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        if isinstance(stmt, cst.If) and isinstance(stmt.body, cst.IndentedBlock):
+            yield from _statement_blocks(list(stmt.body.body), stmt, stmts)
+            rest = [b for b in child_blocks(stmt)[1:]]
+        else:
+            rest = child_blocks(stmt)
+        for block in rest:
+            yield from _statement_blocks(block, None, stmts)
+
+
+def _due_targets(stmts: list[cst.BaseStatement], delay: str | None) -> list[cst.BaseAssignTargetExpression]:
+    """Targets storing ``<clock reading> + delay`` (a due time) in ``stmts``; [] when the delay is only
+    compared with one (a due check) and None-like falsy otherwise is signalled by the caller."""
+    targets = []
+    for stmt in stmts:
+        for node in walk(stmt):
+            if not isinstance(node, (cst.Assign, cst.AnnAssign)) or node.value is None:
+                continue
+            value = node.value
+            if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add)):
+                continue
+            sides = (value.left, value.right)
+            delayed = any((delay is not None and any(isinstance(n, cst.Name) and n.value == delay for n in walk(side)))
+                          or (delay is None and _is_exponential(side)) for side in sides)
+            clocked = any(isinstance(n, cst.Call) for side in sides for n in walk(side))
+            if delayed and clocked:
+                targets += [t for t in _targets_of(node) if not isinstance(t, cst.Name)]
+    return targets
+
+
+def _targets_of(node: cst.CSTNode) -> list[cst.BaseAssignTargetExpression]:
+    if isinstance(node, cst.Assign):
+        return [t.target for t in node.targets]
+    if isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+        return [node.target]
+    return []
+
+
+def _due_checked(stmts: list[cst.BaseStatement], delay: str) -> bool:
+    """Whether ``delay`` is added to a time and compared (``now < last + timedelta(seconds=delay)``)."""
+    return any(isinstance(n, cst.Comparison) and any(isinstance(x, cst.Name) and x.value == delay for x in walk(n))
+               for stmt in stmts for n in walk(stmt))
+
+
+def _reschedules(ctx: FileContext, result: FileRetries) -> None:
+    """Failure handling that re-schedules work ``2 ** retry_count`` seconds out, the schedule it keeps,
+    and the code that runs the due work."""
+    loop_lines = {line for loop in result.loops for line in range(loop.start, loop.end + 1)}
+    self_schedules: set[str] = set()  # self attributes holding due times
+    due_attrs: set[str] = set()  # attributes of work items holding their due time
+    for _, func in function_symbols(ctx):
+        if func.name.value in result.helpers:
+            continue
+        for block, owner, parent in _statement_blocks(body_statements(func)):
+            for index, stmt in enumerate(block):
+                if ctx.span(stmt)[0] in loop_lines or not isinstance(stmt, cst.SimpleStatementLine):
+                    continue
+                small = stmt.body[0] if len(stmt.body) == 1 else None
+                if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None \
+                        or not _is_exponential(small.value):
+                    continue
+                names = [t.value for t in _targets_of(small) if isinstance(t, cst.Name)]
+                delay = names[0] if names else None
+                after = block[index:]
+                stores = _due_targets(after, delay)
+                if not stores and not (delay and _due_checked(after[1:], delay)):
+                    continue
+                for target in stores:
+                    holder = target.value if isinstance(target, cst.Subscript) else target
+                    if self_attr(holder):
+                        self_schedules.add(self_attr(holder) or "")
+                    elif isinstance(holder, cst.Attribute):
+                        due_attrs.add(holder.attr.value)
+                if owner is not None:
+                    result.spans.append((ctx.positions[owner].start.line, ctx.positions[owner.body].end.line,
+                                         "reschedule"))
+                    result.spans.extend((*ctx.span(s), "reschedule") for s in _deciding(owner, parent or []))
+                else:
+                    last = max((i for i, s in enumerate(block) if i >= index and delay is not None and any(
+                        isinstance(n, cst.Name) and n.value == delay for n in walk(s))), default=index)
+                    result.spans.append((ctx.span(stmt)[0], ctx.span(block[last])[1], "reschedule"))
+    if self_schedules or due_attrs:
+        _schedule_uses(ctx, result, self_schedules, due_attrs)
+
+
+def _deciding(branch: cst.If, block: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """Assignments earlier in ``block`` of the names the re-scheduling branch tests (``will_retry = ...``)."""
+    names = {n.value for n in walk(branch.test) if isinstance(n, cst.Name)}
+    found = []
+    for stmt in block:
+        if stmt is branch:
+            break
+        bound = _assigned_names(stmt)
+        if bound and bound & names:
+            found.append(stmt)
+    return found
+
+
+def _schedule_uses(ctx: FileContext, result: FileRetries, self_schedules: set[str], due_attrs: set[str]) -> None:
+    """Statements reading or changing the schedule, functions running due work, and loops polling them."""
+
+    counted = {id(a.value) for n in walk(ctx.module, into_defs=True) if isinstance(n, cst.Call)
+               and dotted_name(n.func) == "len" for a in n.args}  # a count of pending work is a metric
+
+    def touches(node: cst.CSTNode) -> bool:
+        return any(self_attr(n) in self_schedules and id(n) not in counted for n in walk(node))
+
+    def checks_due(node: cst.CSTNode) -> bool:
+        return any(isinstance(n, cst.Comparison) and any(
+            (isinstance(x, cst.Attribute) and x.attr.value in due_attrs) for x in walk(n)) for n in walk(node)) \
+            or (touches(node) and any(isinstance(n, cst.Comparison) for n in walk(node)))
+
+    runners: set[str] = set()
+    for _, func in function_symbols(ctx):
+        for block, _, _ in _statement_blocks(body_statements(func)):
+            for stmt in block:
+                if isinstance(stmt, cst.SimpleStatementLine) and (touches(stmt) or checks_due(stmt)):
+                    result.spans.append((*ctx.span(stmt), "schedule"))
+                    if checks_due(stmt):
+                        runners.add(func.name.value)
+                elif isinstance(stmt, cst.If) and touches(stmt.test) and isinstance(stmt.body, cst.IndentedBlock) \
+                        and all(is_logging_statement(s) for s in stmt.body.body) and stmt.orelse is None:
+                    result.spans.append((*ctx.span(stmt), "schedule"))
+    if not runners:
+        return
+    for _, func in function_symbols(ctx):  # background loops that run the due work and sleep
+        for node in walk_body(func):
+            if not isinstance(node, (cst.For, cst.While)):
+                continue
+            parts = list(_loop_parts(node))
+            if any(is_sleep(n) for n in parts) and any(
+                    isinstance(n, cst.Call) and self_attr(n.func) in runners for n in parts):
+                start, end = ctx.span(node)
+                statements = body_statements(func)
+                result.spans.append((start, end, "scheduler"))
+                if statements and ctx.span(statements[0])[0] >= start and ctx.span(statements[-1])[1] <= end:
+                    result.schedulers.add(func.name.value)
+                    result.dedicated[func.name.value] = func
+
+
+# -- errors that carry retry advice, and helpers computing delays ------------------------------
+def _retry_errors(ctx: FileContext, result: FileRetries) -> None:
+    """Exception classes of the module whose attributes the retry loops read from what they catch
+    (a Retry-After carried by a "retryable" error), and the statements raising them."""
+    advice: set[str] = set()
+    for loop in result.loops:
+        for node in _loop_parts(loop.loop):
+            if not isinstance(node, cst.ExceptHandler) or node.name is None or not isinstance(node.name.name, cst.Name):
+                continue
+            caught = node.name.name.value
+            for n in walk(node.body):
+                if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name) and n.value.value == caught:
+                    advice.add(n.attr.value)
+                elif isinstance(n, cst.Call) and dotted_name(n.func) == "getattr" and len(n.args) >= 2 \
+                        and isinstance(n.args[0].value, cst.Name) and n.args[0].value.value == caught \
+                        and isinstance(n.args[1].value, cst.SimpleString):
+                    advice.add(n.args[1].value.evaluated_value)  # type: ignore[arg-type]
+    if not advice:
+        return
+    errors: dict[str, cst.ClassDef] = {}
+    for stmt in ctx.module.body:
+        if isinstance(stmt, cst.ClassDef) and stmt.bases:
+            init = next((s for s in (stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else [])
+                         if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+            if init is not None and {self_attr(t) for n in walk_body(init) for t in _targets_of(n)} & advice:
+                errors[stmt.name.value] = stmt
+    for name, cls in errors.items():
+        result.spans.append((*span_of(ctx, cls), "error"))
+        result.errors.add(name)
+    for _, func in function_symbols(ctx):
+        for block, _, _ in _statement_blocks(body_statements(func)):
+            for stmt in block:
+                raises = [n for n in walk(stmt) if isinstance(n, cst.Raise) and n.exc is not None
+                          and isinstance(n.exc, cst.Call) and dotted_name(n.exc.func) in errors]
+                if not raises:
+                    continue
+                if isinstance(stmt, cst.If) and isinstance(stmt.body, cst.IndentedBlock) and stmt.orelse is None \
+                        and all(isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.Raise)
+                                for s in stmt.body.body):
+                    result.spans.append((*ctx.span(stmt), "error"))
+                elif isinstance(stmt, cst.SimpleStatementLine):
+                    result.spans.append((*ctx.span(stmt), "error"))
+
+
+def _delay_sources(ctx: FileContext, result: FileRetries) -> None:
+    """Functions of the file that compute a retry delay (a Retry-After parser) and are called only by retry code."""
+    calls: list[cst.Call] = [n for loop in result.loops for node in _delay_nodes([loop.loop]) for n in walk(node)
+                             if isinstance(n, cst.Call)]
+    for _, func in function_symbols(ctx):
+        for node in walk_body(func):
+            if isinstance(node, cst.Raise) and isinstance(node.exc, cst.Call) and dotted_name(node.exc.func) in result.errors:
+                calls += [n for arg in node.exc.args for n in walk(arg) if isinstance(n, cst.Call)]
+    names = {self_attr(c.func) or (c.func.value if isinstance(c.func, cst.Name) else None) for c in calls} - {None}
+    if not names:
+        return
+    defined = {s.name: s for s in ctx.symbols.symbols if isinstance(s.node, cst.FunctionDef)}
+    covered = {line for start, end, _ in result.spans for line in range(start, end + 1)}
+    for name in names:
+        symbol = defined.get(name) or next((s for s in defined.values() if s.short_name == name and s.parent
+                                            and ctx.symbols.named(s.parent) and ctx.symbols.named(s.parent).is_class),
+                                           None)
+        if symbol is None:
+            continue
+        sites = [ctx.positions[n].start.line for n in walk(ctx.module, into_defs=True)
+                 if isinstance(n, cst.Call) and (self_attr(n.func) or dotted_name(n.func)) == name and n in ctx.positions]
+        if sites and all(line in covered for line in sites):
+            result.spans.append((symbol.start_line, symbol.end_line, "helper"))
 
 
 def _operation_data(ctx: FileContext) -> frozenset[int]:
@@ -322,6 +644,8 @@ def _operation_data(ctx: FileContext) -> frozenset[int]:
             ids |= {id(arg) for arg in node.expression.args}
         elif isinstance(node, cst.ExceptHandler) and node.type is not None:
             ids.add(id(node.type))
+        elif isinstance(node, cst.Raise) and node.exc is not None:  # what the give-up error says
+            ids.add(id(node.exc))
     return frozenset(ids)
 
 
@@ -360,7 +684,7 @@ def _imported_wrappers(ctx: FileContext) -> set[str]:
 
 def _wrapper_uses(ctx: FileContext, result: FileRetries) -> None:
     """Decorators applying a retry wrapper, and statements calling one."""
-    wrappers = result.wrappers | _imported_wrappers(ctx)
+    wrappers = result.wrappers | result.schedulers | _imported_wrappers(ctx)
     if not wrappers:
         return
 
@@ -400,7 +724,8 @@ def _calling_statements(ctx: FileContext, stmts: list[cst.BaseStatement], applie
 
 
 def _settings(ctx: FileContext, result: FileRetries) -> None:
-    """Attributes set up in a constructor and read only by retry code, with their validation."""
+    """Attributes set up in a constructor and read only by retry code, with their validation and the
+    configuration fallback block (``try: read config ... except: defaults``) that only sets them."""
     covered = {line for start, end, _ in result.spans for line in range(start, end + 1)}
     if not covered:
         return
@@ -410,32 +735,53 @@ def _settings(ctx: FileContext, result: FileRetries) -> None:
     for cls in ctx.symbols.classes():
         methods = [s for s in ctx.symbols.methods_of(cls.name)]
         reads: dict[str, list[int]] = {}
+        changed_later: set[str] = set()  # state the node changes as it runs is not a setting
         for method in methods:
             targets = {id(t) for n in walk(method.node, into_defs=True)
                        if isinstance(n, (cst.Assign, cst.AugAssign, cst.AnnAssign))
                        for t in ([x.target for x in n.targets] if isinstance(n, cst.Assign) else [n.target])}
+            if method.short_name not in _SETUP_METHODS:
+                changed_later |= {self_attr(t) or "" for n in walk(method.node, into_defs=True)
+                                  for t in _targets_of(n) if self_attr(t)}
             for node in walk(method.node, into_defs=True):
                 attr = self_attr(node)
                 if attr and id(node) not in targets and node in ctx.positions:
                     # what an attempt calls (the client, the operation) is not a retry setting
                     line = 0 if id(node) in operation else ctx.positions[node].start.line
                     reads.setdefault(attr, []).append(line)
+
+        def is_setting(stmt: cst.CSTNode) -> bool:
+            attr = _assigned_attr(stmt)
+            return attr is not None and attr not in changed_later and bool(reads.get(attr)) \
+                and all(line in covered for line in reads[attr])
+
         for method in methods:
             if method.short_name not in _SETUP_METHODS:
                 continue
-            block = body_statements(method.node)  # type: ignore[arg-type]
-            for index, stmt in enumerate(block):
-                attr = _assigned_attr(stmt)
-                if attr is None or not reads.get(attr) or not all(line in covered for line in reads[attr]):
-                    continue
-                start, end = ctx.span(stmt)
-                value_names = {n.value for n in walk(stmt) if isinstance(n, cst.Name)}
-                back = index
-                while back > 0 and isinstance(block[back - 1], cst.If) and block[back - 1].orelse is None \
-                        and any(isinstance(n, cst.Raise) for n in walk(block[back - 1].body)) \
-                        and {n.value for n in walk(block[back - 1].test) if isinstance(n, cst.Name)} & value_names:
-                    back -= 1
-                result.spans.append((ctx.span(block[back])[0], end, "setting"))
+            for block, _, _ in _statement_blocks(body_statements(method.node)):  # type: ignore[arg-type]
+                for index, stmt in enumerate(block):
+                    if isinstance(stmt, cst.Try) and _only_settings(stmt, is_setting):
+                        result.spans.append((*ctx.span(stmt), "setting"))
+                        continue
+                    if not is_setting(stmt):
+                        continue
+                    start, end = ctx.span(stmt)
+                    value_names = {n.value for n in walk(stmt) if isinstance(n, cst.Name)}
+                    back = index
+                    while back > 0 and isinstance(block[back - 1], cst.If) and block[back - 1].orelse is None \
+                            and any(isinstance(n, cst.Raise) for n in walk(block[back - 1].body)) \
+                            and {n.value for n in walk(block[back - 1].test) if isinstance(n, cst.Name)} & value_names:
+                        back -= 1
+                    result.spans.append((ctx.span(block[back])[0], end, "setting"))
+
+
+def _only_settings(stmt: cst.Try, is_setting) -> bool:  # type: ignore[no-untyped-def]
+    """A configuration fallback block whose every statement sets a retry setting or logs."""
+    simple = [n for n in walk(stmt) if isinstance(n, cst.SimpleStatementLine)]
+    settings = [n for n in simple if is_setting(n)]
+    return bool(settings) and all(is_setting(n) or is_logging_statement(n) for n in simple) \
+        and all(isinstance(n, (cst.SimpleStatementLine, cst.IndentedBlock, cst.ExceptHandler, cst.Try, cst.Finally,
+                               cst.Else)) or not isinstance(n, cst.BaseCompoundStatement) for n in walk(stmt))
 
 
 def _assigned_attr(stmt: cst.CSTNode) -> str | None:

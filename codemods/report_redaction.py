@@ -61,14 +61,28 @@ def _string_value(node: cst.BaseExpression) -> str | None:
 
 
 def _strings_in(node: cst.CSTNode) -> list[str]:
+    """String literals in ``node``; the docstring of a definition is prose, not a pattern or a key."""
+    docstring = _docstring(node)
     found = []
     for literal in nodes_of(node, cst.SimpleString):
+        if literal is docstring:
+            continue
         value = _string_value(literal)
         if value is not None:
             found.append(value)
     for part in nodes_of(node, cst.FormattedStringText):
         found.append(part.value)
     return found
+
+
+def _docstring(node: cst.CSTNode) -> cst.SimpleString | None:
+    if not isinstance(node, (cst.FunctionDef, cst.ClassDef)) or not isinstance(node.body, cst.IndentedBlock):
+        return None
+    first = node.body.body[0] if node.body.body else None
+    if isinstance(first, cst.SimpleStatementLine) and len(first.body) == 1 and isinstance(first.body[0], cst.Expr) \
+            and isinstance(first.body[0].value, cst.SimpleString):
+        return first.body[0].value
+    return None
 
 
 @dataclass
@@ -99,7 +113,7 @@ def redaction_facts(ctx: FileContext, depth: int = 0) -> RedactionFacts:
             text = _string_value(value)
             if text is not None and _PLACEHOLDER.search(text):
                 facts.placeholders.add(target)
-            if _is_compiled_regex(value):
+            if _is_compiled_regex(value) or _is_regex_collection(value):
                 pattern = " ".join(_strings_in(value))
                 if has_secret_word(pattern) or _URL_CREDENTIALS.search(pattern):
                     facts.secret_regexes.add(target)
@@ -146,6 +160,15 @@ def _constant(small: cst.BaseSmallStatement) -> tuple[str | None, cst.BaseExpres
 
 def _is_compiled_regex(value: cst.BaseExpression) -> bool:
     return isinstance(value, cst.Call) and dotted(value.func) in ("re.compile", "compile", "regex.compile")
+
+
+def _is_regex_collection(value: cst.BaseExpression) -> bool:
+    """A tuple, list or set of compiled regexes (the secret-key patterns matched one after another)."""
+    if isinstance(value, cst.Call) and dotted(value.func) in ("frozenset", "set", "tuple", "list") and value.args:
+        value = value.args[0].value
+    if not isinstance(value, (cst.Set, cst.Tuple, cst.List)) or not value.elements:
+        return False
+    return all(_is_compiled_regex(element.value) for element in value.elements)
 
 
 def _is_string_collection(value: cst.BaseExpression) -> bool:

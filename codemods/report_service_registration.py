@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -27,7 +28,10 @@ REGISTER_METHODS = frozenset({"register", "deregister", "register_service", "der
                               "register_instance", "deregister_instance", "unregister", "unregister_service"})
 REGISTRY_WORDS = ("consul", "agent", "eureka", "zookeeper", "etcd", "discovery", "catalog")
 SERVICE_KEYWORDS = frozenset({"address", "port", "host", "service_id", "check", "tags", "ip", "health_check"})
-IDENTITY_KEYWORDS = ("service_id", "id", "name", "service_name", "service")
+IDENTITY_KEYWORDS = ("service_id", "id", "name", "service_name", "service", "json", "data", "body", "content")
+#: Paths of a registry's HTTP API that register or deregister a service (Consul agent and catalog, Eureka).
+REGISTRY_PATH = re.compile(r"/v\d+/(?:agent/service|catalog)/(?:de)?register|/eureka/apps/", re.IGNORECASE)
+HTTP_METHODS = frozenset({"put", "post", "delete", "request", "send", "fetch"})
 LIFECYCLE = frozenset({"__init__", "initialize", "start", "startup", "setup", "shutdown", "stop", "cleanup",
                        "close", "aclose", "teardown", "__aenter__", "__aexit__", "run", "serve",
                        "_initialize_node_resources", "_cleanup_node_resources"})
@@ -40,10 +44,14 @@ KEEP_REASON = (
 REPLACEMENT = "none in omnibase_core (MixinServiceRegistry catalogues other tools)"
 
 
-def _registration_call(call: cst.Call) -> tuple[cst.BaseExpression, Sequence[cst.Arg]] | None:
-    """``(register_function, its_arguments)`` for ``x.agent.service.register(...)`` or for a guard
-    such as ``breaker.call(x.agent.service.register, ...)``."""
+def _registration_call(call: cst.Call, registry_urls: frozenset[str] = frozenset()
+                       ) -> tuple[cst.BaseExpression, Sequence[cst.Arg]] | None:
+    """``(register_function, its_arguments)`` for ``x.agent.service.register(...)``, for a guard such as
+    ``breaker.call(x.agent.service.register, ...)``, or for an HTTP request to the registry's register
+    or deregister path (``http.put(url, json=body)``; ``registry_urls`` are local names bound to one)."""
     if _is_register_ref(call.func, call.args):
+        return call.func, call.args
+    if _is_registry_request(call, registry_urls):
         return call.func, call.args
     for index, arg in enumerate(call.args):
         if arg.keyword is None and _is_register_ref(arg.value, call.args[index + 1:]):
@@ -58,6 +66,38 @@ def _is_register_ref(node: cst.BaseExpression, args: Sequence[cst.Arg]) -> bool:
     if any(word in chain for word in REGISTRY_WORDS):
         return True
     return any(arg.keyword is not None and arg.keyword.value in SERVICE_KEYWORDS for arg in args)
+
+
+def _is_registry_request(call: cst.Call, registry_urls: frozenset[str]) -> bool:
+    if not isinstance(call.func, cst.Attribute) or call.func.attr.value not in HTTP_METHODS:
+        return False
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value not in ("url", "path"):
+            continue
+        value = arg.value
+        if isinstance(value, cst.Name) and value.value in registry_urls:
+            return True
+        if _mentions_registry_path(value):
+            return True
+    return False
+
+
+def _mentions_registry_path(node: cst.CSTNode) -> bool:
+    texts = [part.value for part in nodes_of(node, cst.FormattedStringText)]
+    texts += [s.raw_value for s in nodes_of(node, cst.SimpleString)]
+    return any(REGISTRY_PATH.search(text) for text in texts)
+
+
+def _registry_urls(function: cst.FunctionDef) -> frozenset[str]:
+    """Local names bound to a registry register/deregister URL in ``function``."""
+    names: set[str] = set()
+    for small in nodes_of(function, cst.Assign):
+        if _mentions_registry_path(small.value):
+            names.update(n for t in small.targets for n in _bound_names(t.target))
+    for small in nodes_of(function, cst.AnnAssign):
+        if small.value is not None and _mentions_registry_path(small.value):
+            names.update(_bound_names(small.target))
+    return frozenset(names)
 
 
 def _free_names(node: cst.CSTNode) -> set[str]:
@@ -75,9 +115,12 @@ def _bound_names(target: cst.BaseExpression) -> set[str]:
 
 
 def _identity(args: Sequence[cst.Arg]) -> list[cst.BaseExpression]:
+    """What names the registered service: identity keywords, the first positional argument, and any
+    ``*args`` / ``**definition`` unpacked into the call (a definition built elsewhere)."""
     keyed = [a.value for a in args if a.keyword is not None and a.keyword.value in IDENTITY_KEYWORDS]
     positional = [a.value for a in args if a.keyword is None and a.star == ""][:1]
-    return keyed + positional
+    unpacked = [a.value for a in args if a.star]
+    return keyed + positional + unpacked
 
 
 class ServiceRegistrationScan:
@@ -114,7 +157,9 @@ class ServiceRegistrationScan:
             elif name in helpers:
                 self.spans.whole(method, "address of the node's own service (config or environment)")
             else:
-                self._scan_block(function_body(method), dedicated, state)
+                # The registration id and flag are the node's own only where the lifecycle keeps them;
+                # elsewhere the same client or id may serve the node's business (registering others).
+                self._scan_block(function_body(method), dedicated, state if name in LIFECYCLE else set())
 
     def _self_registrations(self, function: cst.FunctionDef) -> list[tuple[cst.Call, Sequence[cst.Arg]]]:
         """Registration calls whose service identity does not come from the function's parameters
@@ -123,9 +168,13 @@ class ServiceRegistrationScan:
         for assign in nodes_of(function, cst.Assign):
             if _free_names(assign.value) & derived:
                 derived.update(n for t in assign.targets for n in _bound_names(t.target))
+        for annotated in nodes_of(function, cst.AnnAssign):
+            if annotated.value is not None and _free_names(annotated.value) & derived:
+                derived.update(_bound_names(annotated.target))
         found = []
+        urls = _registry_urls(function)
         for call in nodes_of(function, cst.Call):
-            registration = _registration_call(call)
+            registration = _registration_call(call, urls)
             if registration is None:
                 continue
             identity = _identity(registration[1])
@@ -179,9 +228,33 @@ class ServiceRegistrationScan:
             if id(call) in self._own:
                 return "self-registration call"
         targets = [t for small in statement.body for t in assigned_targets(small)]
-        if targets and all(self_attr(t) in state for t in targets):
+        if state and targets and all(self_attr(t) in state for t in targets):
             return "the node's own registration id and flag"
         return None
+
+
+_HTTP_API_NODE = (
+    "import os\n\nfrom omnibase_core.nodes import NodeEffect\n\n\n"
+    "class NodeApiEffect(NodeEffect):\n"
+    "    def __init__(self, container, http):\n"
+    "        super().__init__(container)\n"
+    "        self._http = http\n"
+    "        self._service_id = None\n\n"
+    "    async def initialize(self):\n"
+    "        await super().initialize()\n"
+    "        await self._sync_registration(register=True)\n\n"
+    "    async def _sync_registration(self, register):\n"
+    "        agent = os.getenv(\"CONSUL_HTTP_ADDR\", \"http://localhost:8500\")\n"
+    "        if register:\n"
+    "            service_id = f\"api-{self.node_id}\"\n"
+    "            url = f\"{agent}/v1/agent/service/register\"\n"
+    "            body = {\"ID\": service_id, \"Name\": \"api\", \"Port\": 8080}\n"
+    "        else:\n"
+    "            service_id, body = self._service_id, None\n"
+    "            url = f\"{agent}/v1/agent/service/deregister/{service_id}\"\n"
+    "        await self._http.put(url, json=body)\n"
+    "        self._service_id = service_id if register else None\n"
+)
 
 
 class ReportServiceRegistration(Codemod):
@@ -221,6 +294,12 @@ class ReportServiceRegistration(Codemod):
                 "        await super().initialize()\n"
                 "        await self._consul.agent.service.register(\"api\", service_id=self._service_id, port=8080)\n"
             ),
+        ),
+        Example(
+            title="self-registration through the Consul agent's HTTP API is reported and kept",
+            contract="name: n\nnode_type: EFFECT\nadvanced_features:\n  observability: {logging: {structured: true}}\n",
+            before=_HTTP_API_NODE,
+            after=_HTTP_API_NODE,
         ),
         Example(
             title="a registry registering OTHER nodes from their events is domain logic: nothing to report",

@@ -23,6 +23,10 @@ LEVEL_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "excepti
 BIND_METHODS = frozenset({"bind", "new", "child", "getChild", "with_context", "bind_context", "opt"})
 STDLIB_LOGGING_BASES = frozenset({"LoggerAdapter", "Logger", "Formatter", "Filter"})
 _CORRELATION_NAME = re.compile(r"correlation|trace_?id|request_?id|log_?context", re.IGNORECASE)
+_OPERATION_LOG_NAME = re.compile(r"log_?\w*_(start|started|begin|complete|completed|end|finish|success|done|"
+                                 r"error|failure|failed)$", re.IGNORECASE)
+_CORRELATION_METHOD = re.compile(r"correlation|trace_?id|request_?id", re.IGNORECASE)
+_REDACTION_NAME = re.compile(r"redact|saniti[sz]|mask|scrub|censor|obfuscat|sensitive|secret", re.IGNORECASE)
 _LOGGER_FACTORY_NAME = re.compile(r"^get_\w*log(ger)?$|^make_\w*logger$|^create_\w*logger$", re.IGNORECASE)
 
 KEEP_REASON = (
@@ -538,10 +542,48 @@ def _attr_names(node: cst.CSTNode) -> set[str]:
 
 
 def _returns_wrapper(function: cst.FunctionDef, wrappers: set[str]) -> bool:
+    """A factory: it returns a new wrapper, directly or through a local (a per-name cache included)."""
+    built: set[str] = set()
+    for assign in nodes_of(function, cst.Assign):
+        value = assign.value
+        if isinstance(value, cst.Call) and (dotted(value.func) or "") in wrappers:
+            built.update(t.target.value for t in assign.targets if isinstance(t.target, cst.Name))
     for statement in nodes_of(function, cst.Return):
         value = statement.value
         if isinstance(value, cst.Call) and (dotted(value.func) or "") in wrappers:
             return True
+        if isinstance(value, cst.Name) and value.value in built:
+            return True
+    return False
+
+
+def _correlation_setters(function: cst.FunctionDef, variables: set[str]) -> bool:
+    """True when ``function`` sets or resets one of the correlation-id context ``variables``."""
+    for call in nodes_of(function, cst.Call):
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value in ("set", "reset") \
+                and dotted(call.func.value) in variables:
+            return True
+    return False
+
+
+def _is_log_context_builder(function: cst.FunctionDef) -> bool:
+    """A ``_log_context(...)``-style method: returns the dict of fields every log line carries,
+    with the correlation id among them."""
+    if "log" not in function.name.value.lower() or not nodes_of(function, cst.Return):
+        return False
+    keys = [element.key for element in nodes_of(function, cst.DictElement)]
+    keys += [element.slice.value for element in nodes_of(function, cst.SubscriptElement)
+             if isinstance(element.slice, cst.Index)]
+    return any(isinstance(key, cst.SimpleString) and _CORRELATION_NAME.search(key.value) for key in keys)
+
+
+def _is_redaction_definition(statement: cst.CSTNode) -> bool:
+    """Sanitisers and their regexes belong to the redaction report, even inside a logging module."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        return bool(_REDACTION_NAME.search(statement.name.value))
+    if isinstance(statement, cst.SimpleStatementLine):
+        return any(isinstance(value := assigned_value(small), cst.Call)
+                   and (dotted(value.func) or "").split(".")[-1] == "compile" for small in statement.body)
     return False
 
 
@@ -558,6 +600,11 @@ class StructuredLoggingScan:
         self.wrapper_classes: set[int] = set()  # id() of wrapper ClassDefs defined here
         self.module_wrappers: set[str] = set()
         self.class_attrs: dict[int, set[str]] = {}  # id(ClassDef) -> attributes holding a wrapper
+        self._seeds: set[int] = set()  # module body indexes of the definitions reported whole
+        self._setters = {name for name in self.facts.correlation_functions
+                         if name in self.facts.local_functions
+                         and _correlation_setters(self.facts.local_functions[name], self.facts.correlation_vars)}
+        self._reported_methods: set[str] = set()  # methods of the class being scanned whose calls are reported
         self._scan()
 
     # definitions ---------------------------------------------------------------------------
@@ -575,17 +622,21 @@ class StructuredLoggingScan:
                 if statement.name.value in facts.wrapper_classes:
                     self.spans.whole(statement, "logger wrapper class")
                     self.wrapper_classes.add(id(statement))
+                    self._seeds.add(index)
                 else:
                     self._scan_class(statement)
             elif isinstance(statement, cst.FunctionDef):
                 name = statement.name.value
                 if name in facts.factories:
                     self.spans.whole(statement, "factory of the logger wrapper")
+                    self._seeds.add(index)
                 elif name in facts.correlation_functions:
                     self.spans.whole(statement, "correlation-id context helper")
+                    self._seeds.add(index)
                 elif self._is_helper(statement, set()):
                     self.spans.whole(statement, "structured logging helper")
                     self.helper_functions.add(id(statement))
+                    self._seeds.add(index)
                 else:
                     self._scan_function(statement, set(), {})
             elif isinstance(statement, cst.SimpleStatementLine):
@@ -595,8 +646,49 @@ class StructuredLoggingScan:
                         continue
                     if any(isinstance(t, cst.Name) and t.value in facts.correlation_vars for t in targets):
                         self.spans.statement(statement, "correlation-id context variable", body, index)
+                        self._seeds.add(index)
                     elif self._constructs_wrapper(assigned_value(small), set(), set()):
                         self.spans.statement(statement, "logger wrapper instance", body, index)
+        self._scan_support(body)
+
+    def _scan_support(self, body: Sequence[cst.BaseStatement]) -> None:
+        """Module definitions used only by the logging definitions reported whole (latency bands, the
+        handle an operation() context yields, a wrapper cache): the wrapper's own support."""
+        if not self._seeds:
+            return
+        defined: dict[str, int] = {}
+        for index, statement in enumerate(body):
+            if index in self._seeds or _is_redaction_definition(statement):
+                continue
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                defined[statement.name.value] = index
+            elif isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+                small = statement.body[0]
+                targets = assigned_targets(small)
+                value = assigned_value(small)
+                if len(targets) == 1 and isinstance(targets[0], cst.Name) and value is not None \
+                        and targets[0].value not in self.facts.stdlib_loggers \
+                        and not self._constructs_wrapper(value, set(), set()):
+                    defined[targets[0].value] = index
+        users: dict[str, set[int]] = {}
+        for index, statement in enumerate(body):
+            for name in names_in(statement):
+                if name in defined and defined[name] != index:
+                    users.setdefault(name, set()).add(index)
+        support = set(self._seeds)
+        changed = True
+        while changed:
+            changed = False
+            for name, index in defined.items():
+                if index not in support and users.get(name) and users[name] <= support:
+                    support.add(index)
+                    changed = True
+        for index in sorted(support - self._seeds):
+            statement = body[index]
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                self.spans.whole(statement, "support of the logger wrapper")
+            else:
+                self.spans.statement(statement, "support of the logger wrapper", body, index)
 
     def _scan_class(self, node: cst.ClassDef) -> None:
         methods = [s for s in (node.body.body if isinstance(node.body, cst.IndentedBlock) else [])
@@ -609,12 +701,26 @@ class StructuredLoggingScan:
                         attrs.update(a for t in assign.targets if (a := self_attr(t.target)))
         self.class_attrs[id(node)] = attrs
         params = self._wrapper_params(methods, attrs)
+        variables = self.facts.correlation_vars
+        helpers = {m.name.value for m in methods if self._is_helper(m, attrs)}
+        setters = {m.name.value for m in methods if m.name.value not in helpers and _correlation_setters(m, variables)}
+        correlation = set(setters)
+        if setters:  # the class keeps the correlation-id context: its accessors and extractors are part of it
+            correlation |= {m.name.value for m in methods
+                            if m.name.value not in helpers and _CORRELATION_METHOD.search(m.name.value)}
+        self._reported_methods = setters | {name for name in helpers if _OPERATION_LOG_NAME.search(name)}
         for method in methods:
-            if self._is_helper(method, attrs):
+            name = method.name.value
+            if name in correlation:
+                self.spans.whole(method, "correlation-id context helper")
+            elif name in helpers:
                 self.spans.whole(method, "structured logging helper")
                 self.helper_functions.add(id(method))
+            elif _is_log_context_builder(method):
+                self.spans.whole(method, "structured log context builder")
             else:
                 self._scan_function(method, attrs, params)
+        self._reported_methods = set()
 
     def _wrapper_params(self, methods: list[cst.FunctionDef], attrs: set[str]) -> dict[str, set[str]]:
         """Parameters of methods that receive a wrapper instance from another method of the class."""
@@ -660,6 +766,8 @@ class StructuredLoggingScan:
             if isinstance(value, cst.Call) and dotted(value.func) == "getattr" and value.args \
                     and self._is_logger_expr(value.args[0].value, attrs):
                 loggers.update(targets)
+            elif self._is_level_method(value, attrs):  # ``log = lg.warning if slow else lg.info``
+                loggers.update(targets)
         for call in nodes_of(function, cst.Call):
             if not any(names_in(arg.value) & tainted for arg in call.args):
                 continue
@@ -670,6 +778,13 @@ class StructuredLoggingScan:
                     and self._is_logger_expr(func.value, attrs):
                 return True
         return False
+
+    def _is_level_method(self, node: cst.BaseExpression, attrs: set[str]) -> bool:
+        """``logger.info`` (a level method of a logger), or a conditional choosing between such."""
+        if isinstance(node, cst.IfExp):
+            return self._is_level_method(node.body, attrs) and self._is_level_method(node.orelse, attrs)
+        return isinstance(node, cst.Attribute) and node.attr.value in LEVEL_METHODS \
+            and self._is_logger_expr(node.value, attrs)
 
     def _is_logger_expr(self, node: cst.BaseExpression, attrs: set[str]) -> bool:
         """A wrapper instance or a stdlib logger."""
@@ -713,11 +828,16 @@ class StructuredLoggingScan:
     def _scan_block(self, block: Sequence[cst.BaseStatement], attrs: set[str], local: set[str]) -> None:
         for index, statement in enumerate(block):
             if isinstance(statement, cst.SimpleStatementLine):
-                if self.uses_wrapper(statement, attrs, local):
-                    builds = any(self._constructs_wrapper(assigned_value(small), attrs, local)
-                                 for small in statement.body)
-                    kind = "logger wrapper instance" if builds else "call through the logger wrapper"
-                    self.spans.statement(statement, kind, block, index)
+                builds = any(self._constructs_wrapper(assigned_value(small), attrs, local)
+                             for small in statement.body)
+                if builds:
+                    self.spans.statement(statement, "logger wrapper instance", block, index)
+                elif self._calls_instance_wrapper(statement, attrs, local):
+                    self.spans.statement(statement, "call through the logger wrapper", block, index)
+                elif self._binds_correlation(statement):
+                    self.spans.statement(statement, "binds the correlation-id context", block, index)
+                elif self._calls_operation_log(statement):
+                    self.spans.statement(statement, "operation log through the node's helper", block, index)
                 continue
             if isinstance(statement, cst.With) and any(self._is_correlation_call(item.item)
                                                        for item in statement.items):
@@ -727,6 +847,36 @@ class StructuredLoggingScan:
                 continue
             for inner in inner_blocks(statement):
                 self._scan_block(inner, attrs, local)
+
+    def _calls_instance_wrapper(self, node: cst.CSTNode, attrs: set[str], local: set[str]) -> bool:
+        """A call through a wrapper the node holds or binds. A module-level wrapper instance stands in for
+        the module's ``logging.getLogger``: its instance is reported, the log lines through it are not."""
+        for call in nodes_of(node, cst.Call):
+            func = call.func
+            if not isinstance(func, cst.Attribute):
+                continue
+            receiver = func.value
+            if isinstance(receiver, cst.Name) and receiver.value in self.module_wrappers \
+                    and receiver.value not in local:
+                continue
+            if self._is_wrapper_expr(receiver, attrs, local):
+                return True
+        return any(self._constructs_wrapper(call, attrs, local) for call in nodes_of(node, cst.Call))
+
+    def _binds_correlation(self, node: cst.CSTNode) -> bool:
+        """A call that sets or resets the correlation-id context (a module helper or a method)."""
+        for call in nodes_of(node, cst.Call):
+            func = call.func
+            if isinstance(func, cst.Name) and func.value in self._setters:
+                return True
+            method = self_attr(func)
+            if method in self._reported_methods and not _OPERATION_LOG_NAME.search(method):
+                return True
+        return False
+
+    def _calls_operation_log(self, node: cst.CSTNode) -> bool:
+        return any((method := self_attr(call.func)) in self._reported_methods and _OPERATION_LOG_NAME.search(method)
+                   for call in nodes_of(node, cst.Call))
 
     def _is_correlation_call(self, node: cst.BaseExpression) -> bool:
         return isinstance(node, cst.Call) and (dotted(node.func) or "") in self.facts.correlation_functions

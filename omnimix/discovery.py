@@ -1,4 +1,8 @@
-"""Find Python files, node directories and the repository root."""
+"""Find Python files, node directories and the repository root.
+
+Inside a git work tree a walk sees what git lists (tracked files and untracked ones that ``.gitignore``
+does not exclude); elsewhere it sees every file. Either way it skips ``SKIP_DIRS``.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from omnimix.git import listed_files
+
 CONTRACT_NAMES = ("contract.yaml", "contract.yml")
 SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", ".mypy_cache", ".pytest_cache", ".tox",
-             "node_modules", "build", "dist", ".omnimix-backups", ".hypothesis"}
+             "node_modules", "build", "dist", ".omnimix", ".omnimix-backups", ".hypothesis"}
 
 
 @dataclass(frozen=True)
@@ -28,10 +34,25 @@ def python_files(paths: list[Path]) -> list[Path]:
             if path.suffix == ".py":
                 found.add(path.resolve())
             continue
-        for root, dirs, files in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
-            found.update(Path(root, name).resolve() for name in files if name.endswith(".py"))
+        found.update(file.resolve() for file in tree_files(path) if file.suffix == ".py")
     return sorted(found)
+
+
+def tree_files(directory: Path) -> list[Path]:
+    """Every file under ``directory`` that a walk sees (see the module docstring), sorted."""
+    listed = listed_files(directory)
+    if listed is None:
+        found = []
+        for root, dirs, files in os.walk(directory):
+            dirs[:] = sorted(d for d in dirs if not _skipped(d))
+            found.extend(Path(root, name) for name in files)
+        return sorted(found)
+    return sorted(file for file in listed
+                  if not any(_skipped(part) for part in file.relative_to(directory).parts[:-1]) and file.is_file())
+
+
+def _skipped(directory_name: str) -> bool:
+    return directory_name in SKIP_DIRS or directory_name.endswith(".egg-info")
 
 
 def find_contract(directory: Path) -> Path | None:
@@ -48,32 +69,24 @@ def node_dirs(path: Path) -> list[NodeDir]:
     if path.is_file():
         directory = path.parent
         contract = path if path.name in CONTRACT_NAMES else find_contract(directory)
-        return [NodeDir(directory, contract, tuple(_node_files(directory)))]
-    contracts = sorted(_contracts_under(path))
+        return [NodeDir(directory, contract, tuple(_node_files(directory, tree_files(directory))))]
+    files = tree_files(path)
+    contracts = sorted(file for file in files if file.name in CONTRACT_NAMES)
     if not contracts:
-        return [NodeDir(path, None, tuple(_node_files(path)))]
-    return [NodeDir(c.parent, c, tuple(_node_files(c.parent))) for c in contracts]
+        return [NodeDir(path, None, tuple(_node_files(path, files)))]
+    return [NodeDir(c.parent, c, tuple(_node_files(c.parent, files))) for c in contracts]
 
 
-def _contracts_under(path: Path) -> list[Path]:
+def _node_files(directory: Path, files: list[Path]) -> list[Path]:
+    """Python files of a node directory among ``files``, not descending into nested nodes."""
+    nested = {file.parent for file in files if file.name in CONTRACT_NAMES and file.parent != directory}
     found = []
-    for root, dirs, files in os.walk(path):
-        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
-        found.extend(Path(root, name).resolve() for name in files if name in CONTRACT_NAMES)
-    return found
-
-
-def _node_files(directory: Path) -> list[Path]:
-    """Python files of a node directory, not descending into nested nodes."""
-    files: list[Path] = []
-    for root, dirs, names in os.walk(directory):
-        current = Path(root)
-        if current != directory and find_contract(current) is not None:
-            dirs[:] = []
+    for file in files:
+        if file.suffix != ".py" or not file.is_relative_to(directory):
             continue
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-        files.extend(current / name for name in sorted(names) if name.endswith(".py"))
-    return sorted(files)
+        if not any(directory / folder in nested for folder in file.relative_to(directory).parents):
+            found.append(file)
+    return sorted(found)
 
 
 def repository_root(path: Path) -> Path:

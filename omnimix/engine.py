@@ -7,7 +7,7 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from dataclasses import replace
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import libcst as cst
@@ -18,6 +18,7 @@ from libcst.metadata import MetadataWrapper
 
 from codemods.base import Codemod
 from codemods.registry import all_codemods
+from omnimix.analysis import cache
 from omnimix.catalog import Catalog, load_catalog
 from omnimix.consolidation import consolidate as consolidate_results
 from omnimix.analysis.context import FileContext
@@ -34,8 +35,22 @@ from omnimix.source import SourceError, SourceText, keep_line_endings, read_sour
 
 # -- scanning ---------------------------------------------------------------------------------
 def scan_file(path: Path, base: Path, codemods: Sequence[Codemod] | None = None) -> FileScan:
-    """Findings of one file. A file that cannot be read or parsed is reported, not raised."""
-    return _scan_source(path, base, codemods)[0]
+    """Findings of one file. A file that cannot be read or parsed is reported, not raised.
+
+    Scans with every codemod are cached by the file's bytes (see ``omnimix.analysis.cache``)."""
+    if codemods is not None and tuple(codemods) != all_codemods():
+        return _scan_source(path, base, codemods)[0]
+    try:
+        name = cache.key("scan", str(path), display_path(path, base), path.read_bytes())
+    except OSError:
+        return _scan_source(path, base, codemods)[0]
+    found = cache.get("scan", name)
+    if isinstance(found, FileScan):
+        return found
+    scan = _scan_source(path, base, codemods)[0]
+    if scan.status is not Status.INTERNAL_ERROR:
+        cache.put("scan", name, scan)
+    return scan
 
 
 def _scan_source(path: Path, base: Path, codemods: Sequence[Codemod] | None) -> tuple[FileScan, SourceText | None]:
@@ -86,14 +101,27 @@ def scan_paths(files: Iterable[Path], base: Path, jobs: int = 1) -> list[FileSca
 
 
 def migrate_nodes(nodes: Sequence[NodeDir], base: Path, *, jobs: int = 1, consolidate: bool = True,
+                  progress: Callable[[NodeDir | None], None] | None = None,
                   **options: object) -> list[NodeResult]:
     """Migrate each node (with ``jobs > 1`` in that many processes), then move concern code that
-    several nodes share into project mixins (see ``omnimix.consolidation``)."""
+    several nodes share into project mixins (see ``omnimix.consolidation``).
+
+    ``progress`` is called with each node as its migration starts (in parallel: as the one before it ends),
+    and with None when only consolidation is left."""
+    step = progress or (lambda node: None)
     if jobs > 1 and len(nodes) > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(partial(migrate_node, base=base, **options), nodes))
+            step(nodes[0])
+            results = []
+            for index, result in enumerate(pool.map(partial(migrate_node, base=base, **options), nodes)):
+                results.append(result)
+                step(nodes[index + 1] if index + 1 < len(nodes) else None)
     else:
-        results = [migrate_node(node, base, **options) for node in nodes]
+        results = []
+        for node in nodes:
+            step(node)
+            results.append(migrate_node(node, base, **options))
+        step(None)
     if not consolidate or options.get("codemods"):
         return results
     try:
@@ -142,14 +170,39 @@ def migrate_node(
     ``codemods`` restricts the run (tests of one codemod); by default every registered codemod runs.
     """
     display = display_path(node.directory, base)
+    name = None
+    if codemods is None and catalog is None:
+        name = _migration_key(node, base, contract_path or node.contract, allow_unsafe, allow_longer,
+                              repository_files)
+        found = cache.get("migrate", name) if name else None
+        if isinstance(found, NodeResult):
+            return found
     try:
         result = _migrate(node, base, display, contract_path or node.contract, allow_unsafe,
                           repository_files, catalog, tuple(codemods or all_codemods()))
-        return result if allow_longer else _unless_longer(result)
+        result = result if allow_longer else _unless_longer(result)
+        if name and result.status is not Status.INTERNAL_ERROR:
+            cache.put("migrate", name, result)
+        return result
     except Exception:
         return NodeResult(node.directory, display, Status.INTERNAL_ERROR,
                           message="omnimix failed on this node (a bug in omnimix; nothing was written)",
                           traceback=traceback.format_exc())
+
+
+def _migration_key(node: NodeDir, base: Path, contract: Path | None, allow_unsafe: bool, allow_longer: bool,
+                   repository_files: tuple[Path, ...]) -> str | None:
+    """What a node's migration depends on: its files' bytes, its contract, the options, and the
+    repository it reads callers from (by size and modification time)."""
+    try:
+        parts: list[str | bytes] = ["migrate", str(node.directory), str(base.resolve()),
+                                    f"unsafe={allow_unsafe} longer={allow_longer}",
+                                    cache.files_digest(repository_files)]
+        for path in (*node.files, *([contract] if contract else [])):
+            parts += [str(path), path.read_bytes()]
+    except OSError:
+        return None
+    return cache.key(*parts)
 
 
 def _migrate(
@@ -232,17 +285,22 @@ def _migrate(
     )
 
 
+BASES_AND_IMPORTS = "bases_and_imports"
+
+
 def _unless_longer(result: NodeResult) -> NodeResult:
     """A migration that would leave the node with more code lines is not applied: its changes are
     listed as kept, with the counts, and ``--allow-longer`` applies them."""
     if result.status is not Status.CHANGED:
         return result
+    growth = sum(d.after.code_lines - d.before.code_lines for d in result.concern_deltas
+                 if d.concern != BASES_AND_IMPORTS)  # the declared bases and their imports are what the contract asks
+    if growth <= 0:
+        return result
     before = sum(count_lines(c.before).code_lines for c in result.changes if c.before is not None)
     after = sum(count_lines(c.after).code_lines for c in result.changes if c.after is not None and c.before is not None)
-    if after <= before:
-        return result
-    note = (f"not applied: the migration would make the node longer ({before} → {after} code lines); "
-            "--allow-longer applies it")
+    note = (f"not applied: its rewrites would make the node longer (+{growth} code lines; {before} → {after} "
+            "with the declared bases); --allow-longer applies it")
     decisions = tuple(
         Decision(d.finding, d.path, Outcome.KEPT, note) if d.outcome is Outcome.APPLIED else d
         for d in result.decisions)
@@ -256,9 +314,10 @@ def _run_codemods(state: MigrationState, codemods: Sequence[Codemod]) -> list[Co
     deltas = []
     current = _texts(state)
     for codemod in codemods:
+        state.current_concern = str(codemod.concern) if codemod.concern else None
         codemod.transform(state)
         after = _texts(state)
-        label = str(codemod.concern) if codemod.concern else "bases_and_imports"
+        label = str(codemod.concern) if codemod.concern else BASES_AND_IMPORTS
         before_count = _concern_lines(state, codemod)
         change = _total(after) - _total(current) if after != current else LineCount(0, 0)
         if change != LineCount(0, 0) or before_count != ZERO:

@@ -46,8 +46,11 @@ class MigrationState:
     node_class: str
     node_base: str
     findings: dict[Path, list[Finding]]
-    allow_unsafe: bool = False
+    #: True applies every unsafe change; a tuple of concerns applies only theirs ([tool.omnimix] unsafe_concerns).
+    allow_unsafe: bool | tuple[str, ...] = False
     repository_files: tuple[Path, ...] = ()
+    #: The concern of the codemod now transforming the node (set by the engine).
+    current_concern: str | None = None
     codemod_context: CodemodContext = field(default_factory=CodemodContext)
     mixins_to_add: list[str] = field(default_factory=list)
     bases_to_remove: set[str] = field(default_factory=set)
@@ -85,7 +88,9 @@ class MigrationState:
 
     # -- decisions ------------------------------------------------------------------------
     def allows(self, safety: Safety) -> bool:
-        return safety is Safety.SAFE or self.allow_unsafe
+        if safety is Safety.SAFE or self.allow_unsafe is True:
+            return True
+        return isinstance(self.allow_unsafe, tuple) and self.current_concern in self.allow_unsafe
 
     def decide(self, finding: Finding, path: Path, outcome: Outcome, note: str) -> None:
         self.decisions.append(Decision(finding, path, outcome, note))

@@ -9,6 +9,7 @@ from pathlib import Path
 from omnimix.findings import Finding
 from omnimix.analysis.loc import LineCount
 from omnimix.migration_state import Decision
+from omnimix.source import encode_source
 
 
 class Status(StrEnum):
@@ -33,16 +34,26 @@ class FileScan:
 
 @dataclass(frozen=True)
 class FileChange:
-    """One file of a migration: its text before and after (``before=None`` creates it, ``after=None`` deletes it)."""
+    """One file of a migration: its text before and after (``before=None`` creates it, ``after=None`` deletes it).
+
+    ``encoding`` and ``bom`` say how the file is stored (see ``omnimix.source``); both texts are written back
+    that way, so bytes omnimix did not change stay identical.
+    """
 
     path: Path
     display: str
     before: str | None
     after: str | None
+    encoding: str = "utf-8"
+    bom: bool = False
 
     @property
     def changed(self) -> bool:
         return self.after != self.before
+
+    def encode(self, text: str) -> bytes:
+        """``text`` (``before`` or ``after``) as the bytes on disk; raises ``UnicodeEncodeError``."""
+        return encode_source(text, self.encoding, self.bom)
 
 
 @dataclass(frozen=True)

@@ -346,7 +346,7 @@ BREAKER_CONTRACT = "name: mailer\nnode_type: EFFECT\nadvanced_features:\n  circu
 
 def migrate(root: Path, node: str, unsafe: bool):
     directory = root / "pkg" / node
-    return migrate_node(node_dirs(directory)[0], root, allow_unsafe=unsafe,
+    return migrate_node(node_dirs(directory)[0], root, allow_unsafe=unsafe, allow_longer=True,
                         codemods=[ReplaceCircuitBreaker(), ApplyDeclaredMixins()],
                         repository_files=tuple(python_files([root])))
 

@@ -134,6 +134,82 @@ def test_state_updated_amid_other_bookkeeping_is_not_health_state():
     assert {symbol for symbol, *_ in found} == {"NodeX.get_health"}
 
 
+def test_a_lifecycle_flag_the_health_method_reports_is_not_health_state():
+    found = scan("""\
+        class NodeX:
+            def __init__(self, clock):
+                self._clock = clock
+                self._started = clock.monotonic()
+                self._initialized = False
+
+            async def initialize(self):
+                self._initialized = True
+                self._clock.sleep(0)
+
+            async def shutdown(self):
+                self._initialized = False
+
+            def get_health(self):
+                up = self._clock.monotonic() - self._started
+                return {"status": "healthy" if self._initialized else "unhealthy", "uptime": up}
+        """)
+    assert sorted((symbol, start, end) for symbol, start, end, _ in found) == [
+        ("NodeX.__init__", 4, 4), ("NodeX.get_health", 14, 16)]
+
+
+def test_a_health_named_default_read_with_the_config_fallback_is_a_health_constant():
+    found = scan("""\
+        import os
+
+        BATCH_SIZE = 100
+        DEFAULT_BUFFER_HEALTH_THRESHOLD = 5000
+
+
+        class NodeX:
+            def __init__(self, config):
+                self._batch = BATCH_SIZE
+                try:
+                    self._threshold = int(config.get("threshold") or os.getenv("T", DEFAULT_BUFFER_HEALTH_THRESHOLD))
+                except ValueError:
+                    self._threshold = DEFAULT_BUFFER_HEALTH_THRESHOLD
+
+            def get_health(self, size):
+                return {"status": "degraded" if size > self._threshold else "healthy"}
+        """)
+    spans = [(symbol, start, end) for symbol, start, end, _ in found]
+    assert ("<module>", 4, 4) in spans
+    assert not any(start == 3 for _, start, _ in spans)
+
+
+def test_type_aliases_and_status_tables_of_a_mixin_module_are_its_support():
+    found = scan("""\
+        from enum import Enum
+        from typing import Any, Callable
+
+
+        class HealthStatus(str, Enum):
+            HEALTHY = "healthy"
+            DEGRADED = "degraded"
+            UNHEALTHY = "unhealthy"
+
+
+        _SEVERITY = {HealthStatus.HEALTHY: 0, HealthStatus.DEGRADED: 1, HealthStatus.UNHEALTHY: 2}
+        CheckFn = Callable[[], Any]
+        log = make_logger(__name__)
+
+
+        class HealthMixin:
+            def register_component_check(self, name: str, fn: CheckFn) -> None:
+                log.debug("registered %s", name)
+                self._checks[name] = fn
+
+            def check_health(self) -> HealthStatus:
+                return max((fn()[0] for fn in self._checks.values()), key=_SEVERITY.get)
+        """, "health.py")
+    assert ("<module>", 11, 12, "keep") in found
+    assert not any(start <= 13 <= end for _, start, end, _ in found)
+
+
 @pytest.mark.parametrize("source", [
     # a domain report named like health, with a verdict enum that has a HEALTHY member
     """\

@@ -81,3 +81,56 @@ def test_registering_other_nodes_and_dependency_injection_are_not_self_registrat
                 await self._consul.agent.service.deregister(service_id)
         """
     assert spans(source) == []
+
+
+def test_registration_through_the_registry_http_api_is_a_dedicated_method():
+    source = """\
+        class NodeApi:
+            def __init__(self, http):
+                self._http = http
+                self._service_id = None
+
+            async def initialize(self):
+                await self._sync(register=True)
+
+            async def shutdown(self):
+                await self._sync(register=False)
+
+            async def _sync(self, register):
+                if register:
+                    self._service_id = "api-1"
+                    await self._http.put("http://consul:8500/v1/agent/service/register", json={"ID": self._service_id})
+                else:
+                    await self._http.put(f"http://consul:8500/v1/agent/service/deregister/{self._service_id}")
+        """
+    assert spans(source) == [(4, 4), (7, 7), (10, 10), (12, 17)]
+
+
+def test_a_definition_built_from_an_event_is_another_nodes_registration():
+    source = """\
+        class NodeRegistry:
+            async def initialize(self):
+                await self._consul.agent.service.register("registry", service_id=self._own_id, port=8080)
+
+            def _definition(self, event):
+                return {"name": event.name, "service_id": event.service_id, "port": event.port}
+
+            async def _register_announced(self, client, event):
+                definition = self._definition(event)
+                await client.agent.service.register(**definition)
+
+            async def _discovery_client(self):
+                if self._consul is None:
+                    self._consul = make_client()
+                return self._consul
+        """
+    assert spans(source) == [(3, 3)]
+
+
+def test_an_http_request_to_another_path_is_not_registration():
+    source = """\
+        class NodeApi:
+            async def initialize(self):
+                await self._http.put("http://consul:8500/v1/kv/config", json={"name": "api"})
+        """
+    assert spans(source) == []

@@ -78,8 +78,8 @@ def _exploded(call: cst.Call, inner: str, outer: str) -> cst.Call:
 
 
 def line_limit(start: Path) -> int:
-    """The project's line length: ``[tool.ruff]`` or ``[tool.black]`` of the nearest pyproject.toml that
-    sets one, else 100."""
+    """The project's line length: ``[tool.omnimix]``, ``[tool.ruff]`` or ``[tool.black]`` (in that order) of
+    the nearest pyproject.toml that sets one, else 100."""
     for directory in [start.resolve(), *start.resolve().parents]:
         pyproject = directory / "pyproject.toml"
         if not pyproject.is_file():
@@ -88,8 +88,9 @@ def line_limit(start: Path) -> int:
             tool = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             continue
-        for section in ("ruff", "black"):
-            value = tool.get(section, {}).get("line-length")
+        for section, key in (("omnimix", "line-length"), ("omnimix", "line_length"), ("ruff", "line-length"),
+                             ("black", "line-length")):
+            value = tool.get(section, {}).get(key)
             if isinstance(value, int) and value > 0:
                 return value
     return DEFAULT_LIMIT

@@ -15,16 +15,26 @@ from rich.markup import escape
 from omnimix import __version__
 from omnimix.report.diff import unified_diff
 from omnimix.discovery import display_path, node_dirs, python_files, repository_root
+from omnimix.report.matrix import concern_matrix, matrix_json, print_matrix, scan_nodes
 from omnimix.engine import migrate_node, migrate_nodes, scan_paths
 from omnimix.exit_codes import HELP, ExitCode
 from omnimix.cli.catalog import catalog_app
 from omnimix.cli.contract import contract_app, validate
+from omnimix.cli.runs import RUNS_HELP, open_run, restore, run_note, runs
+from omnimix.cli.interactive import Prompter, review
+from omnimix.cli.report import REPORT_HELP, report, write_reports
+from omnimix.cli.explain import EXPLAIN_HELP, explain
+from omnimix.cli.output import (
+    DEFAULT, QUIET, VERBOSE, Summary, by_priority, node_progress, print_failures, print_summary, select_nodes,
+    short_names, write_findings, write_statistics,
+)
+from omnimix.cli.settings import (
+    config_for, failures, jobs_setting, paths_or_root, unsafe_setting, without_excluded,
+)
 from omnimix.gate import STAGES, GateReport, run_gate
 from omnimix.report import (
     migration_json,
-    migration_markdown,
     print_gate,
-    print_migration_summary,
     print_scan_table,
     scan_json,
 )
@@ -40,11 +50,23 @@ app = typer.Typer(
 )
 err = Console(stderr=True, highlight=False)
 
-JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes; 0 = one per CPU.")]
+JobsOpt = Annotated[int | None, typer.Option("--jobs", "-j", min=0, help="Worker processes; 0 = one per CPU "
+                                                                        "(default: jobs of [tool.omnimix], else 1).")]
 PathsArg = Annotated[list[Path], typer.Argument(help="Node directories, files or trees.", exists=True)]
+NodesArg = Annotated[list[Path] | None, typer.Argument(
+    help="Node directories, files or trees (default: nodes-root of [tool.omnimix], else the current directory).",
+    exists=True)]
 PythonOpt = Annotated[Path | None, typer.Option(
     "--python", exists=True, dir_okay=False,
     help="Interpreter whose environment the gate checks against (needs omnibase-core; default: this one).")]
+BackupOpt = Annotated[bool, typer.Option(
+    "--backup/--no-backup",
+    help="Keep the original bytes of every written file in the run's record, for `omnimix restore` "
+         "(--no-backup: the run is recorded but cannot be restored).")]
+AllowDirtyOpt = Annotated[bool, typer.Option(
+    "--allow-dirty", help="Also write files with uncommitted changes (modified, staged or untracked).")]
+ReportHtmlOpt = Annotated[Path | None, typer.Option(
+    "--report-html", dir_okay=False, help="Write the report as one self-contained HTML page here.")]
 TestsOpt = Annotated[list[Path] | None, typer.Option(
     "--tests", exists=True,
     help="Test file or directory for the behaviour stage (repeatable; default: the tests that import the node).")]
@@ -72,27 +94,51 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Compute every result afresh: do not read or "
+                                                              "write the results cache (~/.cache/omnimix).")] = False,
 ) -> None:
     """omnimix: contract-driven codemods for ONEX nodes."""
+    if no_cache:
+        os.environ["OMNIMIX_NO_CACHE"] = "1"
 
 
 @app.command(epilog=HELP)
 def scan(
-    paths: PathsArg,
-    format: Annotated[str, typer.Option("--format", "-f", help="table (for people) or json (for machines).")] = "table",
-    jobs: JobsOpt = 1,
+    paths: NodesArg = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text (one line per finding: "
+                                                               "path:line:col: CODE concern action: message), "
+                                                               "table, or json (for machines).")] = "text",
+    statistics: Annotated[bool, typer.Option("--statistics", help="Count the findings per code instead.")] = False,
+    jobs: JobsOpt = None,
+    matrix: Annotated[bool, typer.Option(
+        "--matrix", help="A node × concern table instead: code lines in findings, estimated saving and "
+                         "priority per node (with --format json, under the key 'matrix').")] = False,
 ) -> None:
     """Find hand-rolled concerns in every .py file under PATHS; changes nothing."""
-    if format not in ("table", "json"):
-        err.print(f"[red]error[/red]: --format must be table or json, not {format!r}")
+    if format not in ("text", "table", "json"):
+        err.print(f"[red]error[/red]: --format must be text, table or json, not {format!r}")
         raise typer.Exit(ExitCode.INPUT_ERROR)
+    config = config_for(paths)
+    paths = paths_or_root(paths, config)
     base = Path.cwd()
-    files = python_files(paths)
-    scans = scan_paths(files, base, jobs=_jobs(jobs))
+    files = without_excluded(python_files(paths), base, config.exclude)
+    scans = scan_paths(files, base, jobs=_jobs(jobs_setting(jobs, config)))
+    table = None
+    if matrix:
+        nodes = [node for path in paths for node in node_dirs(path)]
+        table = matrix_json(*concern_matrix(scan_nodes(nodes, scans, base)))
     if format == "json":
-        sys.stdout.write(json.dumps(scan_json(scans), indent=2) + "\n")
-    else:
+        sys.stdout.write(json.dumps({**scan_json(scans), **({"matrix": table} if table else {})}, indent=2) + "\n")
+    elif table is not None:
+        print_matrix(Console(), table)
+    elif statistics:
+        write_statistics(sys.stdout, scans)
+    elif format == "table":
         print_scan_table(Console(), scans)
+    else:
+        found = write_findings(sys.stdout, scans)
+        err.print(f"{found} finding(s) in {sum(1 for s in scans if s.findings)} of {len(scans)} file(s); "
+                  "`omnimix explain CODE` says why", soft_wrap=True)
     if any(s.status is Status.INTERNAL_ERROR for s in scans):
         raise typer.Exit(ExitCode.INTERNAL_ERROR)
     if any(s.status is Status.INPUT_ERROR for s in scans):
@@ -104,7 +150,8 @@ def scan(
 
 @app.command(epilog=MIGRATE_HELP)
 def migrate(
-    paths: PathsArg,
+    ctx: typer.Context,
+    paths: NodesArg = None,
     contract: Annotated[Path | None, typer.Option("--contract", exists=True, dir_okay=False,
                                                   help="Contract to use instead of the node's contract.yaml (one node only).")] = None,
     write: Annotated[bool, typer.Option("--write", help="Apply the changes (default: dry-run, diff on stdout).")] = False,
@@ -117,31 +164,67 @@ def migrate(
                                                      "(default: on with --write, off for a dry-run).")] = None,
     python: PythonOpt = None,
     tests: TestsOpt = None,
-    backup: Annotated[bool, typer.Option("--backup/--no-backup", help="Keep a copy of every written file under .omnimix-backups/.")] = True,
+    backup: BackupOpt = True,
+    allow_dirty: AllowDirtyOpt = False,
     report_json: Annotated[Path | None, typer.Option("--report-json", dir_okay=False, help="Write the report as JSON here.")] = None,
     report_md: Annotated[Path | None, typer.Option("--report-md", dir_okay=False, help="Write the report as Markdown here.")] = None,
+    report_html: ReportHtmlOpt = None,
+    interactive: Annotated[bool, typer.Option(
+        "--interactive", "-i", help="Review each node concern by concern and hunk by hunk (accept, skip, diff, "
+                                    "quit) on stderr, answers read from stdin; then verify and write what was "
+                                    "accepted (implies --write).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr, errors only.")] = False,
-    jobs: JobsOpt = 1,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Every reason in full with all its places.")] = False,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Only nodes whose short name matches this "
+                                                                  "glob (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Leave out nodes whose short name "
+                                                                        "matches this glob (repeatable).")] = None,
+    jobs: JobsOpt = None,
 ) -> None:
     """Migrate nodes as their contracts declare: dry-run diff by default, --write to verify and apply."""
+    config = config_for(paths)
+    paths = paths_or_root(paths, config)
+    unsafe = unsafe_setting(unsafe, config)
+    report_json, report_md, report_html = (report_json or config.path(config.report_json),
+                                           report_md or config.path(config.report_md),
+                                           report_html or config.path(config.report_html))
     nodes = [node for path in paths for node in node_dirs(path)]
+    summary = Summary(QUIET if quiet else VERBOSE if verbose else DEFAULT,
+                      short_names([node.directory for node in nodes], config.path(config.nodes_root)))
+    nodes = select_nodes(nodes, summary.names, only or [], [*(exclude or []), *config.exclude])
+    if not nodes:
+        err.print("[red]error[/red]: no node left after --only/--exclude (names: "
+                  f"{escape(', '.join(sorted(summary.names.values())))})")
+        raise typer.Exit(ExitCode.INPUT_ERROR)
     if contract is not None and len(nodes) != 1:
         err.print(f"[red]error[/red]: --contract applies to one node, but {len(nodes)} were found")
         raise typer.Exit(ExitCode.INPUT_ERROR)
+    if interactive and check:
+        err.print("[red]error[/red]: --interactive writes what you accept; it cannot be combined with --check")
+        raise typer.Exit(ExitCode.INPUT_ERROR)
+    write = write or interactive
     base = Path.cwd()
     root = repository_root(paths[0])
+    run = open_run(ctx, root, backup=backup, allow_dirty=allow_dirty) if write else None
     repo_files = tuple(python_files([root]))
-    results = migrate_nodes(nodes, base, jobs=_jobs(jobs), contract_path=contract, allow_unsafe=unsafe,
-                            allow_longer=allow_longer,
-                            repository_files=repo_files)
-    mode = "write" if write else "dry-run"
+    jobs = _jobs(jobs_setting(jobs, config))
+    if len(nodes) > 1:
+        nodes = by_priority(nodes, scan_paths([file for node in nodes for file in node.files], base, jobs=jobs))
+    with node_progress(err, summary.names, len(nodes)) as progress:
+        results = migrate_nodes(nodes, base, jobs=jobs, contract_path=contract, allow_unsafe=unsafe,
+                                allow_longer=allow_longer, repository_files=repo_files, progress=progress)
+    failed = failures(results, summary.names)
+    proposed = {result.directory: result for result in results} if interactive else {}
+    if interactive:
+        results = review(results, Prompter())
+    mode = "interactive" if interactive else "write" if write else "dry-run"
     verifying = write if verify is None else verify
     off = None if verifying else ("off (--no-verify)" if verify is False else "off (dry-run; add --verify to run it)")
     gates = _verify(results, python=python, tests=tests, contract=contract, unsafe=unsafe,
-                    echo="failures" if quiet else "all") if verifying else {}
+                    echo="failures" if quiet else "all", proposed=proposed) if verifying else {}
     out = sys.stdout
     printed: set[Path] = set()
-    for result in results:
+    for result in () if interactive else results:  # the review showed the diffs
         for change in result.changed_files:
             if change.path not in printed:  # a mixin shared by several nodes is one file
                 printed.add(change.path)
@@ -155,20 +238,24 @@ def migrate(
             gate = gates.get(result.directory)
             if gate is not None and not gate.passed:
                 err.print(f"[red]not written[/red] {escape(result.display)}: {escape(gate.summary())}")
+                failed.append(f"{summary.name(result)}: not written: {gate.summary()}")
                 continue
             try:
-                backup_dir = write_changes(list(result.changes), root, backup=backup)
+                write_changes(list(result.changes), root, run=run, node=result.directory)
             except WriteError as exc:
                 written_failed = True
-                err.print(f"[red]error[/red] {result.display}: {exc}")
+                err.print(f"[red]error[/red] {escape(result.display)}: {escape(str(exc))}")
+                failed.append(f"{summary.name(result)}: not written: {exc}")
                 continue
             if not quiet:
-                where = f" (backup in {display_path(backup_dir, base)})" if backup_dir else ""
-                err.print(f"wrote {len(result.changed_files)} file(s) of {result.display}{where}")
-    _write_reports(results, mode, gates, off, report_json, report_md)
-    if not quiet:
-        print_migration_summary(err, results, mode=mode, verification=off or _verified(gates))
+                err.print(f"wrote {len(result.changed_files)} file(s) of {result.display}")
+        note = run_note(run) if run is not None and not quiet else None
+        if note:
+            err.print(escape(note))
+    _write_reports(results, mode, gates, off, report_json, report_md, report_html)
+    print_summary(err, results, summary, mode=mode, verification=off or _verified(gates))
     _print_errors(results)
+    print_failures(err, failed)
     raise typer.Exit(_exit_code(results, check=check and not write, write_failed=written_failed, gates=gates))
 
 
@@ -185,6 +272,7 @@ def verify(
                                                      help="Write the report as JSON here.")] = None,
     report_md: Annotated[Path | None, typer.Option("--report-md", dir_okay=False,
                                                    help="Write the report as Markdown here.")] = None,
+    report_html: ReportHtmlOpt = None,
 ) -> None:
     """Migrate nodes in memory and prove each migration safe in a temporary copy; writes nothing.
 
@@ -209,7 +297,7 @@ def verify(
         elif result.status not in (Status.INPUT_ERROR, Status.INTERNAL_ERROR):
             console.print(f"[bold]{escape(result.display)}[/bold]: nothing to verify ({result.status}): "
                           f"{escape(result.message)}", soft_wrap=True)
-    _write_reports(results, "verify", gates, None, report_json, report_md)
+    _write_reports(results, "verify", gates, None, report_json, report_md, report_html)
     _print_errors(results)
     raise typer.Exit(_exit_code(results, check=False, write_failed=False, gates=gates))
 
@@ -222,16 +310,19 @@ def _verify(
     contract: Path | None,
     unsafe: bool,
     echo: str | None,
+    proposed: dict[Path, NodeResult] | None = None,
 ) -> dict[Path, GateReport]:
     """Run the gate on every node the migration changes; ``echo`` ("all", "failures" or None)
-    says which stages to print on stderr as each gate finishes."""
+    says which stages to print on stderr as each gate finishes; ``proposed`` holds the whole migration
+    of each node that an interactive review cut down."""
     gates = {}
     for result in results:
         if result.status is not Status.CHANGED:
             continue
         gate = run_gate(result, repository_root(result.directory), python=python.absolute() if python else None,
                         tests=tests,
-                        contract_path=contract, allow_unsafe=unsafe)
+                        contract_path=contract, allow_unsafe=unsafe,
+                        proposed=(proposed or {}).get(result.directory))
         gates[result.directory] = gate
         if echo == "all" or (echo == "failures" and not gate.passed):
             print_gate(err, gate, failures_only=echo == "failures")
@@ -244,12 +335,10 @@ def _verified(gates: dict[Path, GateReport]) -> str:
 
 
 def _write_reports(results, mode: str, gates, off: str | None, report_json: Path | None,
-                   report_md: Path | None) -> None:
-    if report_json:
+                   report_md: Path | None, report_html: Path | None = None) -> None:
+    if report_json or report_md or report_html:
         data = migration_json(results, mode=mode, gates=gates, verification=off)
-        report_json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    if report_md:
-        report_md.write_text(migration_markdown(results, mode=mode, gates=gates, verification=off), encoding="utf-8")
+        write_reports(data, json_path=report_json, md_path=report_md, html_path=report_html)
 
 
 def _print_errors(results: list[NodeResult]) -> None:
@@ -279,6 +368,10 @@ def _exit_code(results, *, check: bool, write_failed: bool, gates: dict[Path, Ga
 
 
 app.command(epilog=HELP)(validate)
+app.command(epilog=RUNS_HELP)(runs)
+app.command(epilog=RUNS_HELP)(restore)
+app.command(epilog=REPORT_HELP)(report)
+app.command(epilog=EXPLAIN_HELP)(explain)
 app.add_typer(contract_app, name="contract")
 app.add_typer(catalog_app, name="catalog")
 

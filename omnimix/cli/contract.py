@@ -12,6 +12,7 @@ import typer
 
 from omnimix import __version__
 from omnimix.catalog import load_catalog
+from omnimix.cli.runs import open_run
 from omnimix.contract import NodeContract
 from omnimix.contract.upgrade import ContractUpgrade, upgrade_contract
 from omnimix.contract.validation import ContractProblem, validate_path
@@ -88,10 +89,15 @@ def schema() -> None:
 
 @contract_app.command(epilog=HELP)
 def upgrade(
+    ctx: typer.Context,
     paths: ContractPathsArg,
     write: Annotated[bool, typer.Option("--write", help="Apply the changes (default: dry-run, diff on stdout).")] = False,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when an upgrade would change something.")] = False,
-    backup: Annotated[bool, typer.Option("--backup/--no-backup", help="Keep a copy of every written file under .omnimix-backups/.")] = True,
+    backup: Annotated[bool, typer.Option(
+        "--backup/--no-backup", help="Keep the original bytes of every written file in the run's record, for "
+                                     "`omnimix restore` (--no-backup: the run cannot be restored).")] = True,
+    allow_dirty: Annotated[bool, typer.Option(
+        "--allow-dirty", help="Also write contracts with uncommitted changes (modified, staged or untracked).")] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Give legacy contracts mixins (from what scan finds in the node) and advanced_features (from error_handling).
@@ -100,6 +106,7 @@ def upgrade(
     """
     contracts = _contract_files(paths)
     root = repository_root(paths[0])
+    run = open_run(ctx, root, backup=backup, allow_dirty=allow_dirty) if write else None
     catalog = load_catalog()
     results = [upgrade_contract(path, root, catalog) for path in contracts]
     for result in results:
@@ -112,7 +119,7 @@ def upgrade(
             if result.change is None:
                 continue
             try:
-                write_changes([result.change], root, backup=backup)
+                write_changes([result.change], root, run=run)
             except WriteError as exc:
                 write_failed = True
                 sys.stderr.write(f"{result.display}: error: {exc}\n")

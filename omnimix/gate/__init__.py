@@ -42,17 +42,20 @@ def run_gate(
     allow_unsafe: bool = False,
     codemods: Sequence[Codemod] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    proposed: NodeResult | None = None,
 ) -> GateReport:
     """Verify ``result`` (a migration of a node under ``root``) in a temporary copy of ``root``.
 
     ``python`` is the target interpreter (default: this one); ``tests`` replaces test discovery
     (an empty list runs no tests); ``contract_path``, ``allow_unsafe`` and ``codemods`` must be
-    those of the migration, so the idempotency stage repeats it exactly.
+    those of the migration, so the idempotency stage repeats it exactly. ``proposed`` is the whole
+    migration when ``result`` holds only the part of it a review accepted (``migrate --interactive``):
+    a second migration may then propose the rest of it, and nothing else.
     """
     started = time.perf_counter()
     try:
         stages = _stages(result, root, python or default_python(), tests, contract_path or result.contract,
-                         allow_unsafe, codemods, timeout)
+                         allow_unsafe, codemods, timeout, proposed)
     except Exception:
         trace = traceback.format_exc()
         stages = [failed(name, "the gate itself failed (a bug in omnimix)", internal_error=True, traceback=trace)
@@ -69,6 +72,7 @@ def _stages(
     allow_unsafe: bool,
     codemods: Sequence[Codemod] | None,
     timeout: float,
+    proposed: NodeResult | None = None,
 ) -> list[StageResult]:
     changed = result.changed_files
     if not changed:
@@ -88,7 +92,7 @@ def _stages(
     except (OSError, ValueError) as exc:
         return [syntax, *(failed(name, f"cannot prepare the temporary copy: {exc}") for name in STAGES[1:])]
     try:
-        return [syntax, *_in_workspace(result, workspace, tests, contract_path, allow_unsafe, codemods)]
+        return [syntax, *_in_workspace(result, workspace, tests, contract_path, allow_unsafe, codemods, proposed)]
     finally:
         workspace.cleanup()
 
@@ -100,6 +104,7 @@ def _in_workspace(
     contract_path: Path | None,
     allow_unsafe: bool,
     codemods: Sequence[Codemod] | None,
+    proposed: NodeResult | None = None,
 ) -> list[StageResult]:
     changed = result.changed_files
     contract = contract_path
@@ -118,7 +123,8 @@ def _in_workspace(
         behaviour_future = pool.submit(_guard, "behaviour", behaviour_stage.check_behaviour, result, workspace, tests)
         types_future = pool.submit(_guard, "types", types_stage.check_types, changed, workspace)
         idempotency = _guard("idempotency", idempotency_stage.check_idempotency, result, workspace,
-                             contract_path=contract_path, allow_unsafe=allow_unsafe, codemods=codemods)
+                             contract_path=contract_path, allow_unsafe=allow_unsafe, codemods=codemods,
+                             proposed=proposed)
         deleted = imports_stage.deleted_importers(changed, workspace)
         probe = probe_future.result()
         imports_output = _read(spec["imports"]["output"])

@@ -66,8 +66,7 @@ class Workspace:
                     target.unlink(missing_ok=True)
                 else:
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    with open(target, "w", encoding="utf-8", newline="") as handle:
-                        handle.write(change.after)
+                    target.write_bytes(change.encode(change.after))
         except BaseException:
             self.cleanup()
             raise

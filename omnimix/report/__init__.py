@@ -1,4 +1,4 @@
-"""Migration and scan reports: a JSON document, a Markdown "Regeneration Report", rich tables."""
+"""Migration and scan reports: the JSON document (rendered by ``markdown`` and ``html``), rich tables."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from omnimix import OMNIBASE_CORE_VERSION, __version__
 from omnimix.gate.results import GateReport, StageStatus
 from omnimix.analysis.loc import ZERO, LineCount, count_lines
 from omnimix.migration_state import Outcome
-from omnimix.report.payoff import DISPOSITIONS, node_payoff, payoff_json, payoff_markdown, run_totals
+from omnimix.report.matrix import concern_matrix, matrix_json
+from omnimix.report.model import REPORT_VERSION, feature_parity, node_size, summary
+from omnimix.report.payoff import DISPOSITIONS, node_payoff, payoff_json, run_totals
 from omnimix.results import FileScan, NodeResult
 
 
@@ -37,9 +39,11 @@ def migration_json(
     mode: str,
     gates: Mapping[Path, GateReport] | None = None,
     verification: str | None = None,
+    base: Path | None = None,
 ) -> dict[str, object]:
     """The report as JSON. ``gates`` holds the gate report of each verified node (by directory);
-    ``verification`` says why nothing was verified when it is off."""
+    ``verification`` says why nothing was verified when it is off; paths are shown relative to ``base``
+    (default: the current directory). It holds all that the Markdown and HTML reports show."""
     gates = gates or {}
     nodes = []
     total_before = total_after = ZERO
@@ -78,8 +82,12 @@ def migration_json(
             "mixins_applied": list(result.mixins_applied),
             "warnings": list(result.warnings),
             "quality_gates": _gate_json(result, gates.get(result.directory), verification),
+            "size": node_size(result),
+            "feature_parity": feature_parity(result),
+            "consolidated": list(result.extra.get("consolidated", [])),
         })
     return {
+        "report_version": REPORT_VERSION,
         "omnimix_version": __version__,
         "omnibase_core_version": OMNIBASE_CORE_VERSION,
         "mode": mode,
@@ -91,6 +99,8 @@ def migration_json(
                    "changed": sum(1 for r in results if r.changed_files),
                    "gates_passed": sum(1 for g in gates.values() if g.passed),
                    "gates_failed": sum(1 for g in gates.values() if not g.passed)},
+        "summary": summary(results, gates, base or Path.cwd()),
+        "matrix": matrix_json(*concern_matrix(results)),
     }
 
 
@@ -129,77 +139,6 @@ def scan_json(scans: Sequence[FileScan], nodes: Sequence[dict[str, object]] = ()
         ],
         "nodes": list(nodes),
     }
-
-
-def migration_markdown(
-    results: Sequence[NodeResult],
-    *,
-    mode: str,
-    gates: Mapping[Path, GateReport] | None = None,
-    verification: str | None = None,
-) -> str:
-    """The "Regeneration Report": LOC comparison, feature parity, mixins applied, quality gates."""
-    gates = gates or {}
-    out = ["# Regeneration Report", "", f"omnimix {__version__}, target omnibase-core {OMNIBASE_CORE_VERSION}, {mode}.", ""]
-    total_before = total_after = ZERO
-    out += ["## LOC comparison", "", "| node | file | lines before | lines after | code lines before | code lines after |",
-            "|---|---|---:|---:|---:|---:|"]
-    for result in results:
-        before, after = node_totals(result)
-        total_before, total_after = total_before + before, total_after + after
-        for change in result.changes:
-            b = count_lines(change.before or "")
-            a = count_lines(change.after) if change.after is not None else ZERO
-            name = change.display + (" (deleted)" if change.after is None else "")
-            out.append(f"| {result.display} | {name} | {b.lines} | {a.lines} | {b.code_lines} | {a.code_lines} |")
-        out.append(f"| **{result.display}** | **total** | **{before.lines}** | **{after.lines}** | "
-                   f"**{before.code_lines}** | **{after.code_lines}** |")
-    out.append(f"| **all nodes** | | **{total_before.lines}** | **{total_after.lines}** | "
-               f"**{total_before.code_lines}** | **{total_after.code_lines}** |")
-    out += [""] + payoff_markdown(results)
-    out += ["", "## Feature parity", ""]
-    for result in results:
-        out += [f"### {result.display}", ""]
-        if result.message:
-            out += [f"{result.message}", ""]
-        if result.concern_deltas:
-            out += ["| concern | code lines in findings | after | change |", "|---|---:|---:|---:|"]
-            for delta in result.concern_deltas:
-                change = delta.after.code_lines - delta.before.code_lines
-                out.append(f"| {delta.concern} | {delta.before.code_lines} | {delta.after.code_lines} | {change:+d} |")
-            out.append("")
-        if result.decisions:
-            out += ["| concern | where | outcome | replacement | why |", "|---|---|---|---|---|"]
-            for decision in sorted(result.decisions, key=lambda d: (str(d.finding.concern), str(d.path), d.finding.start_line)):
-                finding = decision.finding
-                where = f"{_display(result, decision.path)}:{finding.start_line}-{finding.end_line} `{finding.symbol}`"
-                out.append(f"| {finding.concern} | {where} | {decision.outcome} | {finding.replacement} | "
-                           f"{_cell(decision.note or finding.reason)} |")
-            out.append("")
-        if result.warnings:
-            out += [f"- {warning}" for warning in result.warnings] + [""]
-    out += ["## Mixins applied", ""]
-    for result in results:
-        applied = ", ".join(result.mixins_applied) or "none"
-        out.append(f"- {result.display}: {applied}")
-    out += ["", "## Quality gates", ""]
-    for result in results:
-        gate = gates.get(result.directory)
-        if gate is None:
-            out += [f"### {result.display}", "", f"Not run: {_not_run(result, verification)}.", ""]
-            continue
-        verdict = "passed" if gate.passed else "**failed**"
-        out += [f"### {result.display}", "", f"Gate {verdict} in {gate.seconds:.1f}s.", "",
-                "| stage | status | seconds | reason |", "|---|---|---:|---|"]
-        for stage in gate.stages:
-            status = f"**{stage.status}**" if stage.failed else str(stage.status)
-            out.append(f"| {stage.name} | {status} | {stage.seconds:.2f} | {_cell(stage.reason)} |")
-        out.append("")
-    return "\n".join(out).rstrip("\n") + "\n"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def payoff_line(results: Sequence[NodeResult]) -> str:

@@ -1,0 +1,103 @@
+"""The on-disk cache: a re-run reads results back; a deleted, corrupt or shared cache changes nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from omnimix import engine
+from omnimix.analysis import cache
+from omnimix.discovery import node_dirs, python_files
+
+from fixture_copy import copy_corpus
+
+NODE = "src/omninode_bridge/nodes/llm_effect"
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("OMNIMIX_CACHE_DIR", str(folder))
+    monkeypatch.delenv("OMNIMIX_NO_CACHE", raising=False)
+    return folder
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    return copy_corpus(tmp_path)
+
+
+def scan(corpus: Path):
+    return engine.scan_paths(python_files([corpus / NODE]), corpus)
+
+
+def migrate(corpus: Path):
+    return engine.migrate_nodes(node_dirs(corpus / NODE), corpus,
+                                repository_files=tuple(python_files([corpus])))
+
+
+def fail(*args, **kwargs):
+    raise AssertionError("a cached result was computed again")
+
+
+def test_a_rerun_with_nothing_changed_reads_every_result_back(cache_dir, corpus, monkeypatch):
+    first_scan, first_migration = scan(corpus), migrate(corpus)
+    monkeypatch.setattr(engine, "_scan_source", fail)
+    monkeypatch.setattr(engine, "_migrate", fail)
+    assert scan(corpus) == first_scan
+    assert migrate(corpus) == first_migration
+
+
+def test_a_changed_file_is_computed_again(cache_dir, corpus):
+    scan(corpus)
+    node = corpus / NODE / "v1_0_0" / "node.py"
+    node.write_text(node.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    again = {s.path: s for s in scan(corpus)}
+    assert again[node].count.lines == node.read_text(encoding="utf-8").count("\n")
+
+
+@pytest.mark.parametrize(("damage", "migrating"), [("delete", False), ("truncate", False), ("foreign", False),
+                                                 ("garbage", True)])
+def test_a_damaged_cache_gives_the_results_of_no_cache(cache_dir, corpus, monkeypatch, damage, migrating):
+    monkeypatch.setenv("OMNIMIX_NO_CACHE", "1")
+    expected_scan = scan(corpus)
+    expected_migration = migrate(corpus) if migrating else None
+    monkeypatch.delenv("OMNIMIX_NO_CACHE")
+    scan(corpus)
+    if migrating:
+        migrate(corpus)
+    entries = [p for p in cache_dir.rglob("*") if p.is_file()]
+    assert entries
+    for entry in entries:
+        if damage == "delete":
+            entry.unlink()
+        elif damage == "truncate":
+            entry.write_bytes(entry.read_bytes()[:40])
+        elif damage == "garbage":
+            entry.write_bytes(b"\x00\xff" * 64)
+        else:  # a valid entry of another key in this one's place
+            entry.write_bytes(entries[0].read_bytes() if entry != entries[0] else entries[-1].read_bytes())
+    assert scan(corpus) == expected_scan
+    if migrating:
+        assert migrate(corpus) == expected_migration
+
+
+def test_two_runs_sharing_a_cache_agree_with_no_cache(cache_dir, corpus, monkeypatch):
+    monkeypatch.setenv("OMNIMIX_NO_CACHE", "1")
+    expected = scan(corpus)
+    monkeypatch.delenv("OMNIMIX_NO_CACHE")
+    command = [sys.executable, "-m", "omnimix", "scan", str(corpus / NODE), "--format", "json"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=corpus)
+            for _ in range(2)]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert outputs[0] == outputs[1]
+    assert scan(corpus) == expected
+
+
+def test_no_cache_writes_nothing(cache_dir, corpus, monkeypatch):
+    monkeypatch.setenv("OMNIMIX_NO_CACHE", "1")
+    scan(corpus)
+    assert not cache_dir.exists()
