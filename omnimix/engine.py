@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import sys
 import traceback
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from dataclasses import replace
@@ -24,22 +26,29 @@ from omnimix.consolidation import consolidate as consolidate_results
 from omnimix.analysis.context import FileContext
 from omnimix.contract import ContractError, NodeContract, load_contract
 from omnimix.contract.validation import validate_contract
-from omnimix.discovery import NodeDir, display_path
+from omnimix.discovery import NodeDir, display_path, link_problem
 from omnimix.findings import Finding
 from omnimix.analysis.loc import ZERO, LineCount, code_line_numbers, count_lines
 from omnimix.migration_state import Decision, MigrationState, Outcome
-from omnimix.analysis.nodes import NodeClass, find_node_classes
+from omnimix.analysis.nodes import NODE_BASES, NodeClass, base_names, find_node_classes, top_level_classes
 from omnimix.results import ConcernDelta, FileChange, FileScan, NodeResult, Status
 from omnimix.source import SourceError, SourceText, keep_line_endings, read_source
 
 
+#: Files larger than this are not read (``--max-file-size``); node modules run to a few hundred kB.
+DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024
+
+PYTHON = f"Python {sys.version_info.major}.{sys.version_info.minor}"
+
+
 # -- scanning ---------------------------------------------------------------------------------
-def scan_file(path: Path, base: Path, codemods: Sequence[Codemod] | None = None) -> FileScan:
+def scan_file(path: Path, base: Path, codemods: Sequence[Codemod] | None = None,
+              max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> FileScan:
     """Findings of one file. A file that cannot be read or parsed is reported, not raised.
 
     Scans with every codemod are cached by the file's bytes (see ``omnimix.analysis.cache``)."""
-    if codemods is not None and tuple(codemods) != all_codemods():
-        return _scan_source(path, base, codemods)[0]
+    if (codemods is not None and tuple(codemods) != all_codemods()) or file_problem(path, max_file_size):
+        return _scan_source(path, base, codemods, max_file_size)[0]
     try:
         name = cache.key("scan", str(path), display_path(path, base), path.read_bytes())
     except OSError:
@@ -53,9 +62,13 @@ def scan_file(path: Path, base: Path, codemods: Sequence[Codemod] | None = None)
     return scan
 
 
-def _scan_source(path: Path, base: Path, codemods: Sequence[Codemod] | None) -> tuple[FileScan, SourceText | None]:
+def _scan_source(path: Path, base: Path, codemods: Sequence[Codemod] | None,
+                 max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[FileScan, SourceText | None]:
     """The scan of one file and its text as read (bytes decoded per PEP 263, line endings kept)."""
     display = display_path(path, base)
+    problem = file_problem(path, max_file_size)
+    if problem:
+        return FileScan(path, display, ZERO, status=Status.INPUT_ERROR, error=f"{display}: {problem}"), None
     try:
         source = read_source(path)
     except SourceError as exc:
@@ -65,6 +78,10 @@ def _scan_source(path: Path, base: Path, codemods: Sequence[Codemod] | None) -> 
 
 def scan_context(ctx: FileContext, codemods: Sequence[Codemod] | None = None) -> FileScan:
     count = count_lines(ctx.text)
+    problem = python_problem(ctx.text)
+    if problem:
+        return FileScan(ctx.path, ctx.display_path, count, status=Status.INPUT_ERROR,
+                        error=f"{ctx.display_path}:{problem}")
     lowered = ctx.text.lower()
     active = [c for c in (codemods or all_codemods()) if c.concern and _prefilter(c, lowered)]
     if not active:
@@ -73,7 +90,7 @@ def scan_context(ctx: FileContext, codemods: Sequence[Codemod] | None = None) ->
         ctx.module
     except cst.ParserSyntaxError as exc:
         return FileScan(ctx.path, ctx.display_path, count, status=Status.INPUT_ERROR,
-                        error=f"{ctx.display_path}:{exc.raw_line}:{exc.raw_column}: syntax error: {exc.message}")
+                        error=_libcst_problem(ctx.display_path, exc))
     findings: list[Finding] = []
     for codemod in active:
         try:
@@ -85,19 +102,61 @@ def scan_context(ctx: FileContext, codemods: Sequence[Codemod] | None = None) ->
     return FileScan(ctx.path, ctx.display_path, count, tuple(sorted(set(findings))))
 
 
+def file_problem(path: Path, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> str | None:
+    """Why a file is not read at all: a symlink omnimix does not follow, or a size over ``max_file_size``."""
+    problem = link_problem(path)
+    if problem:
+        return problem
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None  # reading it says why
+    if size > max_file_size:
+        return (f"{size} bytes is over the --max-file-size limit of {max_file_size} bytes; not read "
+                "(raise the limit to include it)")
+    return None
+
+
+def python_problem(text: str) -> str | None:
+    """Why ``text`` is not a module this Python compiles, as ``line:column: problem``: a NUL byte (a binary
+    file), a syntax error, or nesting too deep. LibCST accepts some such files (``b"é"``, PEP 696 defaults,
+    ``except A, B:``), so it is not the judge of what is Python."""
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        return f"{line}:1: binary file (a NUL byte), not Python source"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings of the input are not omnimix's to print
+            ast.parse(text)
+    except SyntaxError as exc:
+        return f"{exc.lineno or 1}:{exc.offset or 1}: syntax error under {PYTHON}: {exc.msg}"
+    except (RecursionError, MemoryError):
+        return f"1:1: nested too deeply for {PYTHON} to parse"
+    return None
+
+
+def _libcst_problem(display: str, exc: cst.ParserSyntaxError) -> str:
+    """A file that Python compiles but LibCST cannot parse (LibCST's limits, e.g. thousands of adjacent
+    string literals): an input omnimix cannot handle, not a bug to hide."""
+    return (f"{display}:{exc.raw_line}:{exc.raw_column}: {PYTHON} parses this file but LibCST cannot "
+            f"({exc.message.splitlines()[0] if exc.message else 'parser error'}); omnimix cannot change it")
+
+
 def _prefilter(codemod: Codemod, lowered_text: str) -> bool:
     keywords = getattr(codemod, "keywords", ())
     return not keywords or any(keyword in lowered_text for keyword in keywords)
 
 
-def scan_paths(files: Iterable[Path], base: Path, jobs: int = 1) -> list[FileScan]:
+def scan_paths(files: Iterable[Path], base: Path, jobs: int = 1,
+               max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> list[FileScan]:
     """Scan ``files``; with ``jobs > 1`` in that many processes (results keep the input order)."""
     files = list(files)
     if jobs > 1 and len(files) >= PARALLEL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            return list(pool.map(partial(scan_file, base=base), files, chunksize=max(1, len(files) // (jobs * 4))))
+            return list(pool.map(partial(scan_file, base=base, max_file_size=max_file_size), files,
+                                 chunksize=max(1, len(files) // (jobs * 4))))
     codemods = all_codemods()
-    return [scan_file(path, base, codemods) for path in files]
+    return [scan_file(path, base, codemods, max_file_size) for path in files]
 
 
 def migrate_nodes(nodes: Sequence[NodeDir], base: Path, *, jobs: int = 1, consolidate: bool = True,
@@ -164,14 +223,18 @@ def migrate_node(
     repository_files: tuple[Path, ...] = (),
     catalog: Catalog | None = None,
     codemods: Sequence[Codemod] | None = None,
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE,
 ) -> NodeResult:
     """Migrate one node as its contract declares. Never raises: errors become results.
 
     ``codemods`` restricts the run (tests of one codemod); by default every registered codemod runs.
     """
     display = display_path(node.directory, base)
+    if node.problems:
+        return NodeResult(node.directory, display, Status.INPUT_ERROR, node.contract, message="\n".join(
+            f"{display}/{name}: {problem}" if name else f"{display}: {problem}" for name, problem in node.problems))
     name = None
-    if codemods is None and catalog is None:
+    if codemods is None and catalog is None and not any(file_problem(f, max_file_size) for f in node.files):
         name = _migration_key(node, base, contract_path or node.contract, allow_unsafe, allow_longer,
                               repository_files)
         found = cache.get("migrate", name) if name else None
@@ -179,7 +242,7 @@ def migrate_node(
             return found
     try:
         result = _migrate(node, base, display, contract_path or node.contract, allow_unsafe,
-                          repository_files, catalog, tuple(codemods or all_codemods()))
+                          repository_files, catalog, tuple(codemods or all_codemods()), max_file_size)
         result = result if allow_longer else _unless_longer(result)
         if name and result.status is not Status.INTERNAL_ERROR:
             cache.put("migrate", name, result)
@@ -214,18 +277,24 @@ def _migrate(
     repository_files: tuple[Path, ...],
     catalog: Catalog | None,
     codemods: tuple[Codemod, ...],
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE,
 ) -> NodeResult:
     contexts: dict[Path, FileContext] = {}
     sources: dict[Path, SourceText] = {}
     scans: list[FileScan] = []
     for path in node.files:
-        scan, source = _scan_source(path, base, codemods)
+        scan, source = _scan_source(path, base, codemods, max_file_size)
         scans.append(scan)
         if source is None or scan.status is Status.INPUT_ERROR:
             return NodeResult(node.directory, display, Status.INPUT_ERROR, contract_path,
                               message=scan.error or "", scans=tuple(scans))
         sources[path] = source
         contexts[path] = FileContext(path, scan.display, source.text)
+        try:
+            contexts[path].module  # every file a codemod may read must parse, not only those a detector read
+        except cst.ParserSyntaxError as exc:
+            return NodeResult(node.directory, display, Status.INPUT_ERROR, contract_path,
+                              message=_libcst_problem(scan.display, exc), scans=tuple(scans))
     findings = {scan.path: list(scan.findings) for scan in scans}
     summary = _summary(scans)
 
@@ -250,8 +319,9 @@ def _migrate(
     node_classes = find_node_classes({p: c.module for p, c in contexts.items() if _mentions_node(c.text)})
     main = _main_class(node_classes, contract)
     if main is None:
-        return NodeResult(node.directory, display, Status.SKIPPED, contract_path, scans=tuple(scans),
-                          message="no class deriving from an omnibase-core node base was found here")
+        return NodeResult(node.directory, display, Status.INPUT_ERROR, contract_path, scans=tuple(scans),
+                          message=_no_node_class(display_path(contract_path, base), loaded, display, contexts,
+                                                 node_classes))
 
     state = MigrationState(
         contract=contract, files=contexts, node_path=main.path, node_class=main.name,
@@ -466,11 +536,31 @@ def _mentions_node(text: str) -> bool:
 
 def _main_class(classes: list[NodeClass], contract: NodeContract) -> NodeClass | None:
     if contract.main_class:
-        for node_class in classes:
-            if node_class.name == contract.main_class:
-                return node_class
+        return next((node_class for node_class in classes if node_class.name == contract.main_class), None)
     preferred = [c for c in classes if c.path.name == "node.py"]
     return (preferred or classes or [None])[0]
+
+
+def _no_node_class(contract: str, loaded, display: str, contexts: dict[Path, FileContext],
+                   node_classes: list[NodeClass]) -> str:
+    """Why a contract that declares a target state has no class to apply it to, as ``path:line: field: ...``."""
+    defined = {statement.name.value: base_names(statement)
+               for ctx in contexts.values() for statement in top_level_classes(ctx.module)}
+    bases = "an omnibase-core node base (" + ", ".join(sorted(NODE_BASES)) + ")"
+    main_class = loaded.contract.main_class
+    if main_class:
+        where = f"{contract}:{loaded.line('main_class') or 1}: main_class: "
+        if main_class in defined:
+            return (where + f"{main_class}({', '.join(defined[main_class])}) in {display} does not derive from "
+                    f"{bases}, directly or through a class of this node")
+        others = f"; its node classes: {', '.join(c.name for c in node_classes)}" if node_classes else ""
+        return where + f"no class {main_class} in {display}{others}"
+    where = f"{contract}:1: <contract>: the contract declares mixins or advanced_features, but "
+    if not defined:
+        missing = "" if any(path.name == "node.py" for path in contexts) else " (it has no node.py)"
+        return where + f"no class is defined in {display}{missing}"
+    found = ", ".join(f"{name}({', '.join(b)})" for name, b in defined.items())
+    return where + f"no class in {display} derives from {bases}; classes found: {found}"
 
 
 def _summary(scans: list[FileScan]) -> str:

@@ -124,11 +124,12 @@ TMUX = shutil.which("tmux")
 
 
 class Terminal:
-    """A tmux session on a private server (its own socket), so nothing else's sessions are touched."""
+    """A tmux session on a private server (its own socket, in ``socket``), so nothing else's sessions are
+    touched."""
 
-    def __init__(self, name: str, command: str, cwd: Path) -> None:
-        self.tmux = [TMUX, "-L", name, "-f", os.devnull]
-        subprocess.run([*self.tmux, "new-session", "-d", "-s", name, "-x", "160", "-y", "50", "-c", str(cwd),
+    def __init__(self, socket: Path, command: str, cwd: Path) -> None:
+        self.tmux = [TMUX, "-S", str(socket), "-f", os.devnull]
+        subprocess.run([*self.tmux, "new-session", "-d", "-s", "omnimix", "-x", "160", "-y", "50", "-c", str(cwd),
                         command], check=True)
 
     def send(self, *keys: str) -> None:
@@ -153,11 +154,11 @@ class Terminal:
 
 @pytest.mark.skipif(TMUX is None, reason="tmux is not installed (apt-get install -y tmux): the review is not "
                                          "driven through a real terminal here")
-def test_review_in_a_real_terminal(shop):
+def test_review_in_a_real_terminal(shop, tmp_path):
     done = shop / "exit-code"
     command = (f"{shlex.quote(sys.executable)} -m omnimix migrate {CACHE} --interactive --no-verify --no-backup; "
                f"echo $? > {done.name}; sleep 600")
-    terminal = Terminal(f"omnimix-test-{os.getpid()}", command, shop)
+    terminal = Terminal(tmp_path / "tmux.sock", command, shop)
     try:
         terminal.wait_for("accept all, skip, review, diff, quit? [a/s/r/d/q/?]")
         terminal.send("r", "Enter")

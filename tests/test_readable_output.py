@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,10 @@ import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
+import omnimix.cli
+from codemod_examples import run_example
+from codemods.replace_circuit_breaker import ReplaceCircuitBreaker
+from omnimix.analysis.loc import count_lines
 from omnimix.analysis.wrap import line_limit
 from omnimix.cli import app
 from omnimix.cli.output import (
@@ -31,7 +36,6 @@ from omnimix.engine import migrate_nodes
 from omnimix.findings import Finding
 from omnimix.report.codes import CODES, check_registry, code_of, finding_code, lookup
 from omnimix.results import FileScan
-from omnimix.analysis.loc import count_lines
 
 REPO = Path(__file__).resolve().parent.parent
 NODES = REPO / "fixtures" / "omninode_bridge" / "src" / "omninode_bridge" / "nodes"
@@ -50,8 +54,7 @@ def cli(*args: str, cwd: Path = REPO, columns: int = 80) -> subprocess.Completed
 
 @pytest.fixture(scope="module")
 def results():
-    """The dry-run of all twelve fixture nodes, as `omnimix migrate` runs it from the repository root (so
-    that the CLI runs below find these migrations in omnimix's cache)."""
+    """The dry-run of all twelve fixture nodes, as `omnimix migrate` runs it from the repository root."""
     files = tuple(python_files([repository_root(NODES)]))
     return migrate_nodes(node_dirs(NODES), REPO, jobs=os.cpu_count() or 1, repository_files=files)
 
@@ -182,9 +185,15 @@ def test_verbose_prints_each_distinct_reason_once_with_all_its_places(results):
         assert f"{decision.path.name}:{decision.finding.start_line}" in body
 
 
-def test_the_dry_run_of_all_twelve_nodes_fits_150_lines_at_80_columns(results):
-    run = cli("migrate", str(NODES.relative_to(REPO)))
-    assert run.returncode == 0, run.stderr[-3000:]
+def test_the_dry_run_of_all_twelve_nodes_fits_150_lines_at_80_columns(results, monkeypatch):
+    """`omnimix migrate NODES` on an 80-column stderr, fed the fixture's migration (computing it again costs
+    minutes): everything after the migration runs as it does for users."""
+    monkeypatch.setattr(omnimix.cli, "migrate_nodes", lambda nodes, base, **options: list(results))
+    monkeypatch.setattr(omnimix.cli, "scan_paths", lambda files, base, jobs=1: [s for r in results for s in r.scans])
+    monkeypatch.setattr(omnimix.cli, "err", Console(stderr=True, width=80, highlight=False))
+    monkeypatch.chdir(REPO)
+    run = runner.invoke(app, ["migrate", str(NODES.relative_to(REPO))])
+    assert run.exit_code == 0, run.stderr[-3000:]
     assert run.stdout.startswith("diff --git ")
     lines = run.stderr.splitlines()
     assert len(lines) <= 150, run.stderr
@@ -193,8 +202,8 @@ def test_the_dry_run_of_all_twelve_nodes_fits_150_lines_at_80_columns(results):
         assert any(line.startswith(f"{name}: ") for line in lines), name
     assert "omnimix migrate (dry-run): 12 node(s)" in run.stderr
     assert any(line.startswith("code lines ") for line in lines)
-    quiet = cli("migrate", str(NODES.relative_to(REPO)), "--quiet")
-    assert (quiet.returncode, quiet.stderr) == (0, "")
+    quiet = runner.invoke(app, ["migrate", str(NODES.relative_to(REPO)), "--quiet"])
+    assert (quiet.exit_code, quiet.stderr) == (0, "")
 
 
 def test_short_names_drop_the_common_prefix_and_the_version_folder(tmp_path):
@@ -385,3 +394,11 @@ def test_the_pre_commit_hook_fails_while_a_migration_is_pending(tmp_path):
     done = subprocess.run([*command, "run", "--all-files"], cwd=repo, capture_output=True, text=True, check=False,
                           env=env)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(("allowed", "applied"), [(("circuit_breaker",), True), (("retry",), False)])
+def test_unsafe_concerns_limit_what_unsafe_applies(tmp_path, allowed, applied):
+    example = next(e for e in ReplaceCircuitBreaker.examples if e.unsafe and e.after != e.before)
+    after, _ = run_example(ReplaceCircuitBreaker, replace(example, unsafe=allowed), tmp_path)
+    assert (after == example.after) is applied
+    assert (after == example.before) is not applied

@@ -10,6 +10,7 @@ from omnibase_core.models.container.model_onex_container import ModelONEXContain
 
 from codemod_examples import assert_example, run_example
 from codemods.apply_declared_mixins import ApplyDeclaredMixins
+from codemods import replace_circuit_breaker
 from codemods.replace_circuit_breaker import ReplaceCircuitBreaker
 from omnimix.concerns import Action, Safety
 from omnimix.analysis.context import FileContext
@@ -146,6 +147,7 @@ def test_local_breaker_module_and_its_node(tmp_path):
     assert spans(in_node) == [
         (line_of(node, "self._fuse = Fuse("), line_of(node, "self._fuse = Fuse(")),
         (line_of(node, "await self._fuse.run("), line_of(node, "return False")),
+        (line_of(node, '"fuse": self._fuse.state.value'),) * 2,  # a state read in a status report
     ]
     for finding in in_module + in_node:
         assert (finding.action, finding.safety) == (Action.REPLACE, Safety.UNSAFE)
@@ -153,7 +155,7 @@ def test_local_breaker_module_and_its_node(tmp_path):
         assert "minimum_request_threshold" in finding.reason
 
 
-def test_factory_breaker_call_sites_not_its_state_reads(tmp_path):
+def test_factory_breaker_call_sites_and_its_state_reads(tmp_path):
     package = write_package(tmp_path, {
         "shared/guards.py": '''\
             import time
@@ -213,7 +215,8 @@ def test_factory_breaker_call_sites_not_its_state_reads(tmp_path):
                                      (line_of(guards, "class Guard:"), line_of(guards, "return result")),
                                      (line_of(guards, "def guard_for"), line_of(guards, "return guard"))]
     assert spans(detect(node)) == [(line_of(node, "self._db_guard = guard_for("),) * 2,
-                                   (line_of(node, "total = self._db_guard.invoke("),) * 2]
+                                   (line_of(node, "total = self._db_guard.invoke("),) * 2,
+                                   (line_of(node, '"down" if self._db_guard.open'),) * 2]
 
 
 def test_breaker_kept_in_node_fields(tmp_path):
@@ -445,3 +448,204 @@ def test_replaced_breaker_runs_against_real_omnibase_core(tmp_path):
     import asyncio
     asyncio.run(scenario())
     assert Pool.calls == 4
+
+
+def test_model_circuit_breaker_driven_through_helpers_and_a_dict(tmp_path):
+    package = write_package(tmp_path, {"calls/node.py": '''\
+        from omnibase_core.models.configuration.model_circuit_breaker import ModelCircuitBreaker
+        from omnibase_core.nodes import NodeEffect
+
+
+        class NodeCallsEffect(NodeEffect):
+            def __init__(self, container, http, clock) -> None:
+                super().__init__(container)
+                self._http = http
+                self._clock = clock
+                self._a = ModelCircuitBreaker(failure_threshold=3, minimum_request_threshold=3)
+                self._b = ModelCircuitBreaker(failure_threshold=5, minimum_request_threshold=5)
+                self._breakers = {"a": self._a, "b": self._b}
+                self._opened_at: dict[str, float] = {}
+                self._calls = 0
+
+            async def call(self, name: str, url: str) -> dict:
+                self._guard(name)
+                self._calls += 1
+                try:
+                    response = await self._http.get(url)
+                except TimeoutError:
+                    self._record_failure(name)
+                    raise
+                self._breakers[name].record_success()
+                return response.json()
+
+            def _guard(self, name: str) -> None:
+                breaker = self._breakers[name]
+                if breaker.should_allow_request():
+                    return
+                self._calls += 0
+                raise RuntimeError(f"{name} circuit open")
+
+            def _record_failure(self, name: str) -> None:
+                breaker = self._breakers[name]
+                breaker.record_failure()
+                if breaker.is_open and name not in self._opened_at:
+                    self._opened_at[name] = self._clock.monotonic()
+
+            def health(self) -> dict:
+                report = {"calls": self._calls}
+                for name, breaker in self._breakers.items():
+                    state = breaker.state.value
+                    report[name] = {"state": state, "failures": breaker.failure_count}
+                return report
+    '''})
+    node = package / "calls/node.py"
+    assert spans(detect(node)) == [  # statements about different breakers stay apart
+        (line_of(node, "self._a = ModelCircuitBreaker("),) * 2,
+        (line_of(node, "self._b = ModelCircuitBreaker("),) * 2,
+        (line_of(node, "self._breakers = {"),) * 2,
+        (line_of(node, "self._guard(name)"),) * 2,
+        (line_of(node, "self._record_failure(name)"),) * 2,
+        (line_of(node, "self._breakers[name].record_success()"),) * 2,
+        line_range(node, "def _guard(", 'raise RuntimeError(f"{name} circuit open")'),
+        line_range(node, "def _record_failure(", "self._opened_at[name] = self._clock.monotonic()"),
+        line_range(node, "state = breaker.state.value", 'report[name] = {"state": state'),
+    ]
+
+
+def test_state_and_metrics_readers_and_open_error_checks(tmp_path):
+    package = write_package(tmp_path, {
+        "shared/breakers.py": '''\
+            import time
+            from enum import Enum
+
+
+            class State(str, Enum):
+                CLOSED = "closed"
+                OPEN = "open"
+
+
+            class Refused(Exception):
+                def __init__(self, wait: float) -> None:
+                    super().__init__("refused")
+                    self.wait = wait
+
+
+            class Breaker:
+                def __init__(self, limit: int = 3, pause: float = 30.0) -> None:
+                    self.limit, self.pause = limit, pause
+                    self._state = State.CLOSED
+                    self._fails = 0
+                    self._since = 0.0
+
+                async def execute(self, fn, *args):
+                    if self._state is State.OPEN and time.monotonic() - self._since < self.pause:
+                        raise Refused(self.pause)
+                    try:
+                        result = await fn(*args)
+                    except Exception:
+                        self._fails += 1
+                        if self._fails >= self.limit:
+                            self._state, self._since = State.OPEN, time.monotonic()
+                        raise
+                    self._fails = 0
+                    self._state = State.CLOSED
+                    return result
+
+                def get_state(self) -> State:
+                    return self._state
+
+                def get_metrics(self) -> dict:
+                    return {"state": self._state.value, "failure_count": self._fails, "pause": self.pause}
+
+
+            class Breakers:
+                def __init__(self) -> None:
+                    self._all: dict[str, Breaker] = {}
+
+                def add(self, name: str, breaker: Breaker) -> None:
+                    self._all[name] = breaker
+
+
+            REGISTRY = Breakers()
+
+
+            def registry() -> Breakers:
+                return REGISTRY
+        ''',
+        "store/node.py": '''\
+            from omnibase_core.nodes import NodeEffect
+
+            from pkg.shared.breakers import Breaker, Refused
+
+
+            class NodeStoreEffect(NodeEffect):
+                def __init__(self, container, pool) -> None:
+                    super().__init__(container)
+                    self._pool = pool
+                    self._breaker = Breaker(limit=4)
+
+                async def _write(self, sql: str):
+                    return await self._breaker.execute(self._pool.execute, sql)
+
+                async def save(self, sql: str) -> dict:
+                    try:
+                        await self._write(sql)
+                    except Refused as e:
+                        return {"ok": False, "wait": e.wait}
+                    except OSError as e:
+                        return self._failure(e)
+                    return {"ok": True}
+
+                def _failure(self, error: Exception) -> dict:
+                    data = {"wait": error.wait} if isinstance(error, Refused) else None
+                    return {"ok": False, "data": data, "type": type(error).__name__}
+
+                def metrics(self) -> dict:
+                    snapshot = {"pool": self._pool.size()}
+                    snapshot["breaker"] = self._breaker.get_metrics() if self._breaker is not None else None
+                    return snapshot
+
+                def health(self) -> dict:
+                    if self._breaker is None:
+                        status = "unknown"
+                    else:
+                        state = self._breaker.get_state()
+                        status = "degraded" if state.value == "open" else "ok"
+                    return {
+                        "status": status,
+                        "pool": self._pool.size(),
+                        "version": "1",
+                    }
+        ''',
+    })
+    module, node = package / "shared/breakers.py", package / "store/node.py"
+    assert line_range(module, "class Breakers:", "self._all[name] = breaker") in spans(detect(module))
+    assert (line_of(module, "REGISTRY = Breakers()"),) * 2 in spans(detect(module))
+    assert line_range(module, "def registry()", "return REGISTRY") in spans(detect(module))
+    assert spans(detect(node)) == [
+        (line_of(node, "self._breaker = Breaker(limit=4)"),) * 2,
+        (line_of(node, "return await self._breaker.execute("),) * 2,
+        line_range(node, "except Refused as e:", 'return {"ok": False, "wait": e.wait}'),
+        (line_of(node, "data = {\"wait\": error.wait} if isinstance(error, Refused)"),) * 2,
+        (line_of(node, 'snapshot["breaker"] = self._breaker.get_metrics()'),) * 2,
+        line_range(node, "if self._breaker is None:", 'status = "degraded" if state.value'),
+    ]
+
+
+def test_readers_are_proposed_with_their_differences(tmp_path):
+    text = replace_circuit_breaker._LOCAL_READERS_NODE
+    node_dir = tmp_path / "pkg" / "kv"
+    node_dir.mkdir(parents=True)
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (node_dir / "__init__.py").write_text("")
+    (node_dir / "node.py").write_text(text)
+    (node_dir / "contract.yaml").write_text("name: n\nnode_type: EFFECT\nadvanced_features:\n  circuit_breaker: {enabled: true}\n")
+    result = migrate_node(node_dirs(node_dir)[0], tmp_path, codemods=[ReplaceCircuitBreaker(), ApplyDeclaredMixins()],
+                          repository_files=tuple(python_files([tmp_path])))
+    notes = [d.note for d in result.decisions if str(d.finding.concern) == "circuit_breaker"]
+    assert notes and all(d.outcome == Outcome.PENDING_UNSAFE for d in result.decisions
+                         if str(d.finding.concern) == "circuit_breaker")
+    assert "get_state() reads ModelCircuitBreaker.state" in notes[0]
+    assert "get_metrics() becomes model_dump(mode=\"json\") of ModelCircuitBreaker; its keys calls have no counterpart" \
+        in notes[0]
+    assert "failure_count is the failures within window_size_seconds" in notes[0]

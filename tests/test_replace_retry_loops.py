@@ -274,3 +274,176 @@ def test_not_identical(source):
     module = cst.parse_module(source)
     loop = next(n for n in module.body[0].body.body if isinstance(n, (cst.For, cst.While)))
     assert identical_doubling(loop) is None
+
+
+def test_rescheduled_work_its_schedule_and_the_loop_running_it(tmp_path):
+    package = write_package(tmp_path, {"jobs/node.py": '''\
+        import asyncio
+
+        from omnibase_core.nodes import NodeEffect
+
+        RETRYABLE = frozenset({"timeout", "unavailable"})
+
+
+        class NodeJobsEffect(NodeEffect):
+            def __init__(self, container, clock, runner) -> None:
+                super().__init__(container)
+                self._clock = clock
+                self._runner = runner
+                self._due: dict[str, float] = {}
+                self._tasks: list[asyncio.Task] = []
+
+            def start(self) -> None:
+                self._tasks.append(asyncio.create_task(self._poll_due(0.5)))
+
+            async def fail(self, job, code: str) -> None:
+                job.error = code
+                may_retry = job.retry_count < job.max_retries
+                job.updated = self._clock.time()
+                if code in RETRYABLE and may_retry:
+                    wait = 2 ** job.retry_count
+                    job.retry_count += 1
+                    self._due[job.id] = self._clock.monotonic() + wait
+                    return
+                job.failed = True
+
+            async def run_due(self) -> int:
+                now = self._clock.monotonic()
+                ready = [job_id for job_id, at in self._due.items() if at <= now]
+                for job_id in ready:
+                    self._due.pop(job_id, None)
+                    await self._runner.run(job_id)
+                return len(ready)
+
+            async def _poll_due(self, every: float) -> None:
+                while True:
+                    await self.run_due()
+                    await self._clock.sleep(every)
+
+            def stats(self) -> dict:
+                return {"pending": len(self._due), "tasks": len(self._tasks)}
+    '''})
+    node = package / "jobs/node.py"
+    assert spans(detect(node)) == [
+        lines(node, "RETRYABLE = frozenset("),
+        lines(node, "self._due: dict[str, float] = {}"),
+        lines(node, "self._tasks.append(asyncio.create_task(self._poll_due"),
+        lines(node, "may_retry = job.retry_count"),  # the decision the re-scheduling branch tests
+        lines(node, "if code in RETRYABLE and may_retry:", "return"),
+        lines(node, "ready = [job_id for job_id"),
+        lines(node, "self._due.pop(job_id, None)"),
+        lines(node, "while True:", "await self._clock.sleep(every)"),
+    ]
+
+
+def test_retry_advice_errors_delay_parsers_and_config_fallback(tmp_path):
+    package = write_package(tmp_path, {"fetch/node.py": '''\
+        import logging
+        import os
+
+        from omnibase_core.nodes import NodeEffect
+
+        logger = logging.getLogger(__name__)
+        RETRY_STATUS = frozenset({429, 503})
+
+
+        class Unavailable(ConnectionError):
+            def __init__(self, status: int, wait: float | None = None) -> None:
+                super().__init__(f"HTTP {status}")
+                self.wait = wait
+
+
+        def parse_wait(value):
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return None
+
+
+        class NodeFetchEffect(NodeEffect):
+            def __init__(self, container, http, clock, config) -> None:
+                super().__init__(container)
+                self._http = http
+                self._clock = clock
+                try:
+                    self._attempts = int(config.get("attempts") or os.getenv("FETCH_ATTEMPTS", "3"))
+                    self._pause = float(config.get("pause") or os.getenv("FETCH_PAUSE", "0.5"))
+                except (TypeError, ValueError):
+                    logger.warning("bad retry settings")
+                    self._attempts = 3
+                    self._pause = 0.5
+
+            async def _get_once(self, url: str):
+                response = await self._http.get(url)
+                if response.status_code in RETRY_STATUS:
+                    raise Unavailable(response.status_code, parse_wait(response.headers.get("Retry-After")))
+                return response
+
+            async def get(self, url: str):
+                pause = self._pause
+                for attempt in range(self._attempts):
+                    try:
+                        return await self._get_once(url)
+                    except ConnectionError as e:
+                        wait = getattr(e, "wait", None)
+                        await self._clock.sleep(wait if wait is not None else pause)
+                        pause *= 2
+                raise TimeoutError(url)
+    '''})
+    node = package / "fetch/node.py"
+    assert spans(detect(node)) == [
+        lines(node, "RETRY_STATUS = frozenset("),
+        lines(node, "class Unavailable(", "self.wait = wait"),
+        lines(node, "def parse_wait(", "return None"),
+        lines(node, "self._clock = clock", "self._pause = 0.5"),  # a clock only retries sleep on; the fallback block
+        lines(node, "if response.status_code in RETRY_STATUS:", "raise Unavailable("),
+        lines(node, "async def get(", "raise TimeoutError(url)"),
+    ]
+
+
+def test_consumer_backoff_branches_and_periodic_jobs(tmp_path):
+    package = write_package(tmp_path, {"feed/node.py": '''\
+        import logging
+
+        from omnibase_core.nodes import NodeEffect
+
+        logger = logging.getLogger(__name__)
+
+
+        class NodeFeedEffect(NodeEffect):
+            async def consume(self) -> None:
+                handled = 0
+                errors = 0
+                while self._running:
+                    try:
+                        batch = await self._consumer.poll()
+                        errors = 0
+                    except Exception:
+                        errors += 1
+                        logger.error("poll failed")
+                        await self._clock.sleep(min(2 ** errors, 30))
+                        continue
+                    if batch.stalled:
+                        logger.warning("stalled, backing off")
+                        await self._clock.sleep(self._backoff)
+                    elif not batch.items:
+                        await self._clock.sleep(0.1)
+                    handled += len(batch.items)
+
+            async def refresh_periodically(self, every: float, cycles: int | None = None) -> None:
+                done = 0
+                while cycles is None or done < cycles:
+                    try:
+                        await self._cache.refresh()
+                    except Exception:
+                        logger.error("refresh failed")
+                    done += 1
+                    if cycles is not None and done >= cycles:
+                        break
+                    await self._clock.sleep(every)
+    '''})
+    node = package / "feed/node.py"
+    assert spans(detect(node)) == [
+        lines(node, "errors = 0"),  # the consecutive-error counter the back-off grows with
+        (lines(node, "try:")[0], lines(node, "await self._clock.sleep(self._backoff)")[0]),  # except and stall branch
+    ]

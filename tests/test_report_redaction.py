@@ -133,3 +133,43 @@ def test_sanitising_in_a_logger_wrappers_emit_path_belongs_to_the_wrapper():
                 self._logger.error(mask(msg), extra=ctx)
         """
     assert spans(source) == [(4, 4), (7, 8)]
+
+
+def test_secret_key_regex_tuple_its_matcher_normaliser_and_asterisk_masker_are_found():
+    source = """\
+        import re
+
+        SENSITIVE_KEYS = (
+            re.compile(r"pass(word)?"),
+            re.compile(r"api[_-]?key"),
+        )
+        _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+        PAGE = 20
+
+
+        def _normalise(key):
+            return _CAMEL.sub("_", str(key)).lower()
+
+
+        def is_sensitive_key(key):
+            return any(p.search(_normalise(key)) for p in SENSITIVE_KEYS)
+
+
+        def mask_secret(value, visible=4):
+            return "*" * 8 + value[-visible:]
+
+
+        def page(rows):
+            return rows[:PAGE]
+        """
+    assert spans(source) == [(3, 7), (11, 12), (15, 16), (19, 20)]
+
+
+def test_a_docstring_that_mentions_masking_does_not_make_a_redaction_function():
+    source = """\
+        class NodeLLM:
+            def get_config_summary(self):
+                \"\"\"Settings for the admin page (the api_key is masked elsewhere).\"\"\"
+                return {"base_url": self._base_url, "model": self._model}
+        """
+    assert spans(source) == []

@@ -211,3 +211,133 @@ def test_event_logger_over_a_module_logger_is_a_wrapper_but_a_node_with_log_meth
                 return key
         """
     assert spans(source) == [(7, 15)]
+
+
+def test_operation_log_helpers_and_correlation_binding_on_the_node_are_found_with_their_call_sites():
+    source = """\
+        import contextvars
+        import logging
+        import uuid
+
+        logger = logging.getLogger(__name__)
+        _correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("cid", default=None)
+
+
+        class NodeRegistry:
+            def _bind_correlation_id(self, value):
+                return _correlation_id.set(str(value or uuid.uuid4()))
+
+            def _reset_correlation_id(self, token):
+                _correlation_id.reset(token)
+
+            @staticmethod
+            def _correlation_id_from_headers(message):
+                return dict(message.headers).get("correlation_id")
+
+            def _log_operation_start(self, operation, **fields):
+                logger.debug("%s started", operation, extra={"cid": _correlation_id.get(), **fields})
+                return self._clock.perf_counter()
+
+            def _log_operation_complete(self, operation, started, **fields):
+                duration_ms = (self._clock.perf_counter() - started) * 1000.0
+                log = logger.warning if duration_ms > 1000.0 else logger.info
+                log("%s completed", operation, extra={"cid": _correlation_id.get(), "ms": duration_ms, **fields})
+
+            def _publish(self, event):
+                return {"event": event, "correlation_id": _correlation_id.get()}
+
+            async def register(self, message):
+                token = self._bind_correlation_id(self._correlation_id_from_headers(message))
+                started = self._log_operation_start("register")
+                try:
+                    await self._store(message)
+                    self._log_operation_complete("register", started)
+                finally:
+                    self._reset_correlation_id(token)
+        """
+    assert spans(source) == [(6, 6), (10, 11), (13, 14), (16, 18), (20, 22), (24, 27), (33, 34), (37, 37),
+                             (39, 39)]
+
+
+def test_a_module_secure_logger_is_reported_but_not_its_everyday_log_lines(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "secure.py").write_text(dedent("""\
+        import logging
+
+
+        class SecureLogger:
+            def __init__(self, logger: logging.Logger):
+                self._logger = logger
+
+            def info(self, msg, **fields):
+                self._logger.info(msg, extra=fields)
+
+            def warning(self, msg, **fields):
+                self._logger.warning(msg, extra=fields)
+
+
+        _LOGGERS: dict[str, SecureLogger] = {}
+
+
+        def get_secure_logger(name):
+            secure = _LOGGERS.get(name)
+            if secure is None:
+                secure = _LOGGERS[name] = SecureLogger(logging.getLogger(name))
+            return secure
+        """))
+    assert spans((tmp_path / "pkg" / "secure.py").read_text(), tmp_path / "pkg" / "secure.py") == [
+        (4, 12), (15, 15), (18, 22)]
+    node = tmp_path / "pkg" / "node.py"
+    node.write_text(dedent("""\
+        from .secure import get_secure_logger
+
+        logger = get_secure_logger(__name__)
+
+
+        class NodeReceiver:
+            def _log_context(self, deployment_id, **extra):
+                context = {"node": "receiver", "deployment_id": str(deployment_id)}
+                context["correlation_id"] = self._sessions[deployment_id].correlation_id
+                context.update(extra)
+                return context
+
+            async def deploy(self, deployment_id):
+                logger.info("deploying", **self._log_context(deployment_id))
+        """))
+    assert spans(node.read_text(), node) == [(3, 3), (7, 11)]
+
+
+def test_definitions_only_the_logger_wrapper_uses_are_its_support_but_sanitisers_are_not():
+    source = """\
+        import logging
+        import re
+
+        LATENCY_BANDS = ((1000.0, logging.WARNING), (0.0, logging.DEBUG))
+        _LITERALS = re.compile(r"'[^']*'")
+        PAGE_SIZE = 50
+
+
+        def level_for_latency(ms):
+            return next(level for bound, level in LATENCY_BANDS if ms >= bound)
+
+
+        def sanitize_query(query):
+            return _LITERALS.sub("?", query)
+
+
+        class QueryLogger:
+            def __init__(self, name):
+                self._logger = logging.getLogger(name)
+
+            def log_start(self, query):
+                self._logger.info("start %s", sanitize_query(query))
+
+            def log_complete(self, query, ms):
+                self._logger.log(level_for_latency(ms), "done %s", sanitize_query(query))
+
+
+        def paginate(rows):
+            return rows[:PAGE_SIZE]
+        """
+    assert spans(source) == [(4, 4), (9, 10), (17, 25)]

@@ -16,7 +16,7 @@ from omnimix import __version__
 from omnimix.report.diff import unified_diff
 from omnimix.discovery import display_path, node_dirs, python_files, repository_root
 from omnimix.report.matrix import concern_matrix, matrix_json, print_matrix, scan_nodes
-from omnimix.engine import migrate_node, migrate_nodes, scan_paths
+from omnimix.engine import DEFAULT_MAX_FILE_SIZE, file_problem, migrate_node, migrate_nodes, scan_paths
 from omnimix.exit_codes import HELP, ExitCode
 from omnimix.cli.catalog import catalog_app
 from omnimix.cli.contract import contract_app, validate
@@ -67,6 +67,9 @@ AllowDirtyOpt = Annotated[bool, typer.Option(
     "--allow-dirty", help="Also write files with uncommitted changes (modified, staged or untracked).")]
 ReportHtmlOpt = Annotated[Path | None, typer.Option(
     "--report-html", dir_okay=False, help="Write the report as one self-contained HTML page here.")]
+MaxFileSizeOpt = Annotated[int, typer.Option(
+    "--max-file-size", min=1, metavar="BYTES",
+    help=f"Refuse to read a file larger than this (an input error, exit {int(ExitCode.INPUT_ERROR)}).")]
 TestsOpt = Annotated[list[Path] | None, typer.Option(
     "--tests", exists=True,
     help="Test file or directory for the behaviour stage (repeatable; default: the tests that import the node).")]
@@ -113,6 +116,7 @@ def scan(
     matrix: Annotated[bool, typer.Option(
         "--matrix", help="A node × concern table instead: code lines in findings, estimated saving and "
                          "priority per node (with --format json, under the key 'matrix').")] = False,
+    max_file_size: MaxFileSizeOpt = DEFAULT_MAX_FILE_SIZE,
 ) -> None:
     """Find hand-rolled concerns in every .py file under PATHS; changes nothing."""
     if format not in ("text", "table", "json"):
@@ -122,7 +126,7 @@ def scan(
     paths = paths_or_root(paths, config)
     base = Path.cwd()
     files = without_excluded(python_files(paths), base, config.exclude)
-    scans = scan_paths(files, base, jobs=_jobs(jobs_setting(jobs, config)))
+    scans = scan_paths(files, base, jobs=_jobs(jobs_setting(jobs, config)), max_file_size=max_file_size)
     table = None
     if matrix:
         nodes = [node for path in paths for node in node_dirs(path)]
@@ -144,7 +148,7 @@ def scan(
     if any(s.status is Status.INPUT_ERROR for s in scans):
         for s in scans:
             if s.error:
-                err.print(f"[red]error[/red] {s.error}")
+                err.print(f"[red]error[/red] {escape(s.error)}")
         raise typer.Exit(ExitCode.INPUT_ERROR)
 
 
@@ -180,6 +184,7 @@ def migrate(
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Leave out nodes whose short name "
                                                                         "matches this glob (repeatable).")] = None,
     jobs: JobsOpt = None,
+    max_file_size: MaxFileSizeOpt = DEFAULT_MAX_FILE_SIZE,
 ) -> None:
     """Migrate nodes as their contracts declare: dry-run diff by default, --write to verify and apply."""
     config = config_for(paths)
@@ -206,13 +211,15 @@ def migrate(
     base = Path.cwd()
     root = repository_root(paths[0])
     run = open_run(ctx, root, backup=backup, allow_dirty=allow_dirty) if write else None
-    repo_files = tuple(python_files([root]))
+    repo_files = _repository_files(root, max_file_size)
     jobs = _jobs(jobs_setting(jobs, config))
     if len(nodes) > 1:
-        nodes = by_priority(nodes, scan_paths([file for node in nodes for file in node.files], base, jobs=jobs))
+        nodes = by_priority(nodes, scan_paths([file for node in nodes for file in node.files], base, jobs=jobs,
+                                              max_file_size=max_file_size))
     with node_progress(err, summary.names, len(nodes)) as progress:
         results = migrate_nodes(nodes, base, jobs=jobs, contract_path=contract, allow_unsafe=unsafe,
-                                allow_longer=allow_longer, repository_files=repo_files, progress=progress)
+                                allow_longer=allow_longer, repository_files=repo_files, progress=progress,
+                                max_file_size=max_file_size)
     failed = failures(results, summary.names)
     proposed = {result.directory: result for result in results} if interactive else {}
     if interactive:
@@ -273,6 +280,7 @@ def verify(
     report_md: Annotated[Path | None, typer.Option("--report-md", dir_okay=False,
                                                    help="Write the report as Markdown here.")] = None,
     report_html: ReportHtmlOpt = None,
+    max_file_size: MaxFileSizeOpt = DEFAULT_MAX_FILE_SIZE,
 ) -> None:
     """Migrate nodes in memory and prove each migration safe in a temporary copy; writes nothing.
 
@@ -283,9 +291,10 @@ def verify(
         err.print(f"[red]error[/red]: --contract applies to one node, but {len(nodes)} were found")
         raise typer.Exit(ExitCode.INPUT_ERROR)
     base = Path.cwd()
-    repo_files = tuple(python_files([repository_root(paths[0])]))
+    repo_files = _repository_files(repository_root(paths[0]), max_file_size)
     results = [
-        migrate_node(node, base, contract_path=contract, allow_unsafe=unsafe, repository_files=repo_files)
+        migrate_node(node, base, contract_path=contract, allow_unsafe=unsafe, repository_files=repo_files,
+                     max_file_size=max_file_size)
         for node in nodes
     ]
     console = Console(highlight=False)
@@ -341,10 +350,16 @@ def _write_reports(results, mode: str, gates, off: str | None, report_json: Path
         write_reports(data, json_path=report_json, md_path=report_md, html_path=report_html)
 
 
+def _repository_files(root: Path, max_file_size: int) -> tuple[Path, ...]:
+    """The repository's Python files that codemods may read for context: not those too large to read, nor
+    symlinks omnimix does not follow."""
+    return tuple(file for file in python_files([root]) if file_problem(file, max_file_size) is None)
+
+
 def _print_errors(results: list[NodeResult]) -> None:
     for result in results:
         if result.status in (Status.INPUT_ERROR, Status.INTERNAL_ERROR):
-            err.print(f"[red]error[/red] {result.display}: {result.message}")
+            err.print(f"[red]error[/red] {escape(result.display)}: {escape(result.message)}")
             if result.traceback:
                 err.print(result.traceback, markup=False)
 

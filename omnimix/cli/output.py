@@ -179,7 +179,7 @@ def _print_node(console: Console, result: NodeResult, summary: Summary) -> None:
         parts.append(", ".join(tallies))
     if result.mixins_applied:
         parts.append("adds " + ", ".join(result.mixins_applied))
-    print_line(console, f"[bold]{escape(name)}[/bold]: " + escape("; ".join(parts)))
+    print_line(console, f"[bold]{escape(name)}[/bold]: " + escape("; ".join(parts)), indent=2)
     if result.message and result.status not in (Status.INPUT_ERROR, Status.INTERNAL_ERROR):
         print_line(console, "  " + escape(result.message), indent=4)
     for warning in result.warnings:

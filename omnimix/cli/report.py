@@ -34,8 +34,8 @@ def write_reports(data: dict, *, json_path: Path | None, md_path: Path | None, h
 
 
 def report(
-    run: Annotated[Path, typer.Argument(help="A report written by `omnimix migrate --report-json`.",
-                                        exists=True, dir_okay=False)],
+    run: Annotated[Path, typer.Argument(metavar="RUN.json", exists=True, dir_okay=False,
+                                        help="A report written by `omnimix migrate --report-json`.")],
     format: Annotated[str, typer.Option("--format", "-f", help="md (Markdown) or html (one self-contained page).")] = "md",
     output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False,
                                                 help="Write here instead of stdout.")] = None,

@@ -20,6 +20,15 @@ def python_string(value: str) -> str:
     return f'"{escaped}"'
 
 
+def python_docstring(text: str) -> str:
+    """``text`` as a triple-quoted literal that reads back as ``text``: backslashes, double quotes and
+    unprintable characters (other than newlines) escaped, so text from paths cannot end it early."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = "".join(c if c == "\n" or c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                      for c in escaped)
+    return f'"""{escaped}"""'
+
+
 class ReplaceLiterals(cst.CSTTransformer):
     """Literal nodes (by identity) become an expression such as ``self.X``; text inside an f-string
     becomes ``{self.X}``."""
@@ -66,7 +75,7 @@ def mixin_module(
 
     ``attributes`` are ``(name, type name)`` pairs that every host class sets.
     """
-    header = [f'"""{docstring}"""', ""]
+    header = [python_docstring(docstring), ""]
     if future_annotations:
         header += ["from __future__ import annotations", ""]
     imports = sorted({b.code for b in bindings if b.kind == "import"}, key=_import_sort_key)

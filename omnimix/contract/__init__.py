@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import keyword
 import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+                      WithJsonSchema)
 
 from omnimix.contract.yaml_lines import YamlError, line_of, load_with_lines
 
 #: A ``${NAME}`` or ``${NAME:-default}`` placeholder, resolved at deployment; omnimix keeps it as text.
 ENV_PLACEHOLDER = r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$"
+_PLACEHOLDER = re.compile(ENV_PLACEHOLDER.removeprefix("^").removesuffix("$"))
 
 
 class NodeType(StrEnum):
@@ -25,10 +28,17 @@ class NodeType(StrEnum):
 def _tunable(kind: type[int] | type[float], *, ge: float | None = None, le: float | None = None) -> Any:
     """A number with optional bounds, or a ``${ENV}`` placeholder kept as text."""
 
+    expected = f"expected {'an integer' if kind is int else 'a number'} or a ${{ENV}} placeholder"
+
+    def not_a_boolean(value: object) -> object:
+        if isinstance(value, bool):  # YAML's true/false would otherwise pass as 1/0
+            raise ValueError(expected)
+        return value
+
     def check(value: int | float | str) -> int | float | str:
         if isinstance(value, str):
-            if not re.match(ENV_PLACEHOLDER, value):
-                raise ValueError(f"expected {'an integer' if kind is int else 'a number'} or a ${{ENV}} placeholder")
+            if not _PLACEHOLDER.fullmatch(value):
+                raise ValueError(expected)
             return value
         if ge is not None and value < ge:
             raise ValueError(f"must be at least {ge}")
@@ -42,7 +52,18 @@ def _tunable(kind: type[int] | type[float], *, ge: float | None = None, le: floa
     if le is not None:
         number["maximum"] = le
     schema = {"anyOf": [number, {"type": "string", "pattern": ENV_PLACEHOLDER}]}
-    return Annotated[kind | str, AfterValidator(check), WithJsonSchema(schema)]
+    return Annotated[kind | str, BeforeValidator(not_a_boolean), AfterValidator(check), WithJsonSchema(schema)]
+
+
+def _class_name(value: str) -> str:
+    """A Python class name: contract values that name classes end up in code, so they must be identifiers."""
+    if not value.isidentifier() or keyword.iskeyword(value):
+        raise ValueError("expected a Python class name (an identifier)")
+    return value
+
+
+ClassName = Annotated[str, AfterValidator(_class_name),
+                    WithJsonSchema({"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"})]
 
 
 class _Strict(BaseModel):
@@ -56,7 +77,7 @@ class _Open(BaseModel):
 class MixinDeclaration(_Strict):
     """One mixin the node should have; ``config`` keys must be ones the mixin takes (see the catalog)."""
 
-    name: str = Field(description="Class name of an omnibase-core mixin, e.g. MixinHealthCheck.")
+    name: ClassName = Field(description="Class name of an omnibase-core mixin, e.g. MixinHealthCheck.")
     enabled: bool = True
     config: dict[str, Any] = Field(default_factory=dict)
 
@@ -172,7 +193,7 @@ class NodeContract(_Open):
     version: str | dict[str, int] | None = None
     node_type: str = Field(description="effect, compute, reducer or orchestrator (any case; EFFECT_GENERIC counts as effect).")
     description: str | None = None
-    main_class: str | None = None
+    main_class: ClassName | None = None
     input_model: str | None = None
     output_model: str | None = None
     io_operations: list[IoOperation] = Field(default_factory=list)
@@ -252,7 +273,7 @@ def load_contract(path: Path) -> LoadedContract:
         data, lines = load_with_lines(path)
     except YamlError as exc:
         mark = getattr(exc.__cause__, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
+        line = mark.line + 1 if mark is not None else exc.line
         raise ContractError(path, [(line, "", str(exc).split(": ", 1)[-1])]) from exc
     if not isinstance(data, dict):
         raise ContractError(path, [(1, "", "a contract must be a YAML mapping")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -12,9 +13,9 @@ from rich.table import Table
 from omnimix import OMNIBASE_CORE_VERSION, __version__
 from omnimix.gate.results import GateReport, StageStatus
 from omnimix.analysis.loc import ZERO, LineCount, count_lines
-from omnimix.migration_state import Outcome
 from omnimix.report.matrix import concern_matrix, matrix_json
 from omnimix.report.model import REPORT_VERSION, feature_parity, node_size, summary
+from omnimix.report.codes import finding_code
 from omnimix.report.payoff import DISPOSITIONS, node_payoff, payoff_json, run_totals
 from omnimix.results import FileScan, NodeResult
 
@@ -154,49 +155,6 @@ def payoff_line(results: Sequence[NodeResult]) -> str:
     return f"code lines {before.code_lines} → {after.code_lines}{percent}" + (f"; in findings: {parts}" if parts else "")
 
 
-def print_migration_summary(
-    console: Console, results: Sequence[NodeResult], *, mode: str, verification: str | None = None
-) -> None:
-    """The summary table and notes; ``verification`` is the line saying whether the gate ran."""
-    table = Table(title=f"omnimix migrate ({mode})", show_lines=False)
-    for column in ("node", "status", "lines", "code lines", "applied", "unsafe", "kept", "mixins"):
-        table.add_column(column, justify="right" if column in ("lines", "code lines", "applied", "unsafe", "kept") else "left")
-    total_before = total_after = ZERO
-    for result in results:
-        before, after = node_totals(result)
-        total_before, total_after = total_before + before, total_after + after
-        outcomes = [d.outcome for d in result.decisions]
-        table.add_row(
-            result.display, str(result.status),
-            f"{before.lines} → {after.lines}", f"{before.code_lines} → {after.code_lines}",
-            str(outcomes.count(Outcome.APPLIED)), str(outcomes.count(Outcome.PENDING_UNSAFE)),
-            str(outcomes.count(Outcome.KEPT)), ", ".join(result.mixins_applied) or "-",
-        )
-    if len(results) > 1:
-        total_before, total_after = run_totals(results)
-        table.add_row("total", "", f"{total_before.lines} → {total_after.lines}",
-                      f"{total_before.code_lines} → {total_after.code_lines}", "", "", "", "")
-    console.print(table)
-    console.print(payoff_line(results))
-    for result in results:
-        if result.message:
-            console.print(f"[bold]{result.display}[/bold]: {result.message}")
-        for warning in result.warnings:
-            console.print(f"[yellow]warning[/yellow] {result.display}: {warning}")
-        pending = [d for d in result.decisions if d.outcome is Outcome.PENDING_UNSAFE]
-        for decision in pending:
-            f = decision.finding
-            console.print(f"[magenta]unsafe, not applied[/magenta] {_display(result, decision.path)}:{f.start_line} "
-                          f"{f.concern} `{f.symbol}`: {decision.note} (use --unsafe to apply)")
-        kept = [d for d in result.decisions if d.outcome is Outcome.KEPT]
-        for decision in kept:
-            f = decision.finding
-            console.print(f"[cyan]kept[/cyan] {_display(result, decision.path)}:{f.start_line} {f.concern} "
-                          f"`{f.symbol}`: {decision.note}")
-    if verification:
-        console.print(f"verification: {verification}")
-
-
 _STATUS_STYLE = {StageStatus.PASSED: "green", StageStatus.FAILED: "red", StageStatus.SKIPPED: "yellow"}
 
 
@@ -216,13 +174,21 @@ def print_gate(console: Console, gate: GateReport, *, failures_only: bool = Fals
 
 
 def print_scan_table(console: Console, scans: Sequence[FileScan]) -> None:
-    table = Table(title="omnimix scan")
-    for column in ("file", "line", "concern", "symbol", "action", "safety", "replacement"):
-        table.add_column(column)
-    for scan in scans:
+    """The findings as a table (the replacement of each is in ``--format json`` and ``omnimix explain``); cells
+    wrap rather than being cut, files are shown under their common folder."""
+    shown = [scan for scan in scans if scan.findings]
+    common = posixpath.commonpath([scan.display for scan in shown]) if len(shown) > 1 else ""
+    if common and any(scan.display == common for scan in shown):
+        common = posixpath.dirname(common)
+    table = Table(title="omnimix scan" + (f" of {escape(common)}/" if common else ""))
+    for column in ("file", "line", "code", "concern", "symbol", "action"):
+        table.add_column(column, overflow="fold")
+    for scan in shown:
+        name = scan.display[len(common) + 1:] if common else scan.display
         for finding in scan.findings:
-            table.add_row(scan.display, f"{finding.start_line}-{finding.end_line}", str(finding.concern),
-                          finding.symbol, str(finding.action), str(finding.safety), finding.replacement)
+            action = f"{finding.action} (unsafe)" if str(finding.safety) == "unsafe" else str(finding.action)
+            table.add_row(escape(name), f"{finding.start_line}-{finding.end_line}", finding_code(finding).code,
+                          str(finding.concern), escape(finding.symbol), action)
     console.print(table)
     by_concern: dict[str, int] = {}
     for scan in scans:
