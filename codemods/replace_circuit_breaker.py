@@ -3,9 +3,12 @@ ModelCircuitBreaker where the contract asks for it.
 
 Three families are recognised: a breaker class written in the project (its own module, or built by
 a shared ``create_*`` factory), breakers kept as plain node fields (a failure counter that trips an
-"open until" timestamp), and omnibase-core's ModelCircuitBreaker driven by hand. Breaker objects
-are identified by what they are built from (a class that guards a callable, counts failures against
-a threshold and has an open state), never by attribute names alone.
+"open until" timestamp), and omnibase-core's ModelCircuitBreaker driven by hand (also through the
+node's own guard and failure-recording helpers, and breakers kept in a dict per dependency). Breaker
+objects are identified by what they are built from (a class that guards a callable, counts failures
+against a threshold and has an open state), never by attribute names alone. Besides construction and
+guarded calls, the statements that read a breaker's state or metrics (health and metrics code) and
+that catch or test its open-circuit error are reported, at statement granularity.
 """
 
 from __future__ import annotations
@@ -436,6 +439,9 @@ class ClassSpec:
     counted_param: str | None
     excluded_param: str | None
     state_moves_on_read: bool = False  # its ``state`` property turns OPEN into HALF_OPEN once the timeout passed
+    state_methods: set[str] = field(default_factory=set)  # ``get_state()``: methods returning the state enum
+    dict_keys: dict[str, list[str]] = field(default_factory=dict)  # dict method -> the keys of the dict it returns
+    excluded_as_success: bool = False  # its excluded exceptions are recorded as successes, not passed through
     state_attrs: set[str] = field(default_factory=set)  # public attributes holding the state enum
     roles: dict[str, str] = field(default_factory=dict)  # constructor parameter -> role
 
@@ -509,6 +515,10 @@ def enum_with_open_state(cls: cst.ClassDef) -> bool:
     return {"OPEN", "CLOSED"} <= members
 
 
+def _literal_key(key: cst.BaseExpression | None) -> str | None:
+    return key.evaluated_value if isinstance(key, cst.SimpleString) else None  # type: ignore[return-value]
+
+
 def _breaker_class_spec(path: Path, cls: cst.ClassDef, enums: set[str]) -> ClassSpec | None:
     methods = _methods(cls)
     init = methods.get("__init__")
@@ -572,13 +582,21 @@ def _breaker_class_spec(path: Path, cls: cst.ClassDef, enums: set[str]) -> Class
 
     timeout_attr = next((attr for param, attr in param_attr.items()
                          if (roles.get(param) or _param_role(param)) in {"timeout", "timeout_ms"}), None)
-    dict_methods, remaining = set(), set()
+    dict_methods, remaining, state_methods = set(), set(), set()
+    dict_keys: dict[str, list[str]] = {}
+    state_holders = {self_attr(t.target) for n in everything if isinstance(n, cst.Assign) for t in n.targets
+                     if self_attr(t.target) and isinstance(n.value, cst.Attribute) and n.value.attr.value == "CLOSED"}
+    state_holders |= {"state"} if "state" in methods and _is_property(methods["state"]) else set()
     for name, func in methods.items():
         if name.startswith("_") or name in mutators or name in guard_methods or _params(func):
             continue
         returns = [n for n in walk_body(func) if isinstance(n, cst.Return) and n.value is not None]
         if returns and all(isinstance(r.value, cst.Dict) for r in returns):
             dict_methods.add(name)
+            dict_keys[name] = sorted({_literal_key(e.key) for r in returns for e in r.value.elements  # type: ignore[union-attr]
+                                      if isinstance(e, cst.DictElement) and _literal_key(e.key)})
+        elif returns and not _is_property(func) and all(self_attr(r.value) in state_holders for r in returns):
+            state_methods.add(name)
         elif timeout_attr and not _is_property(func) and any(self_attr(n) == timeout_attr for n in walk_body(func)) \
                 and any(is_time_call(n) for n in walk_body(func)):
             remaining.add(name)
@@ -587,17 +605,29 @@ def _breaker_class_spec(path: Path, cls: cst.ClassDef, enums: set[str]) -> Class
     counted_param = excluded_param = None
     success_methods: set[str] = set()
     success_zeroing: list[cst.CSTNode] = []
+    excluded_as_success = False
     for name in guard_methods:
         func = methods[name]
+        body = body_statements(func)
         for node in walk_body(func):
             if isinstance(node, cst.Try):
+                after = [*body[next((i for i, s in enumerate(body) if s is node), len(body)) + 1:],
+                         *([node.orelse] if node.orelse else [])]
+                on_success = {n.func.attr.value for a in after for n in walk(a)
+                              if isinstance(n, cst.Call) and self_attr(n.func)}
                 for handler in node.handlers:
                     attr = self_attr(handler.type) if handler.type is not None else None
                     only_raise = all(isinstance(s, cst.SimpleStatementLine) and all(isinstance(x, cst.Raise) for x in s.body)
                                      for s in handler.body.body)
+                    recorded = {n.func.attr.value for n in walk(handler.body)
+                                if isinstance(n, cst.Call) and self_attr(n.func)}
+                    reraised = any(isinstance(n, cst.Raise) and n.exc is None for n in walk(handler.body))
                     if attr and attr in attr_param:
                         if only_raise:
                             excluded_param = attr_param[attr]
+                        elif reraised and recorded and recorded <= on_success:  # counted as a success
+                            excluded_param = attr_param[attr]
+                            excluded_as_success = True
                         else:
                             counted_param = attr_param[attr]
                 if node.orelse:
@@ -646,6 +676,9 @@ def _breaker_class_spec(path: Path, cls: cst.ClassDef, enums: set[str]) -> Class
         state_attrs={self_attr(t.target) or "" for n in everything if isinstance(n, cst.Assign)
                      for t in n.targets if self_attr(t.target) and not (self_attr(t.target) or "_").startswith("_")
                      and isinstance(n.value, cst.Attribute) and dotted_name(n.value.value) in state_enums},
+        state_methods=state_methods,
+        dict_keys=dict_keys,
+        excluded_as_success=excluded_as_success,
         state_moves_on_read="state" in methods and _is_property(methods["state"])
         and bool(_self_calls(methods["state"]) & (mutators | {n for n in methods if "transition" in n})),
     )
@@ -998,17 +1031,15 @@ def _iterated_elements(target: cst.BaseExpression, iterable: cst.BaseExpression,
     return None
 
 
-def _breaker_getters(module: cst.Module, symbols: Symbols) -> dict[str, Breaker]:
-    """Methods whose return annotation is a breaker class (``def _get_breaker(self, host) -> B``)."""
-    getters: dict[str, Breaker] = {}
-    for node in walk(module, into_defs=True):
-        if isinstance(node, cst.FunctionDef) and node.returns is not None and not _annotates_collection(node.returns):
-            annotated = _annotated_breaker(node.returns, symbols)
-            if annotated is not None:
-                kind, spec = annotated
-                getters[node.name.value] = Breaker(node.name.value, kind, spec=spec if kind == LOCAL else None,
-                                                   alias=True)
-    return getters
+def _breaker_getter(func: cst.FunctionDef, symbols: Symbols) -> Breaker | None:
+    """A method whose return annotation is a breaker class (``def _get_breaker(self, host) -> B``)."""
+    if func.returns is None or _annotates_collection(func.returns):
+        return None
+    annotated = _annotated_breaker(func.returns, symbols)
+    if annotated is None:
+        return None
+    kind, spec = annotated
+    return Breaker(func.name.value, kind, spec=spec if kind == LOCAL else None, alias=True)  # type: ignore[arg-type]
 
 
 def _target_key(target: cst.CSTNode) -> str | None:
@@ -1038,6 +1069,7 @@ def find_breakers(module: cst.Module, symbols: Symbols) -> dict[str, Breaker]:
 
     assignments: list[tuple[list[cst.BaseAssignTargetExpression], cst.BaseExpression]] = []
     loops: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
+    getters: dict[str, Breaker] = {}
     for node in walk(module, into_defs=True):
         if isinstance(node, (cst.Assign, cst.AnnAssign)):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
@@ -1062,9 +1094,11 @@ def find_breakers(module: cst.Module, symbols: Symbols) -> dict[str, Breaker]:
                 if annotated is not None:
                     record(param.name.value, annotated[0], annotated[1], None,
                            collection=_annotates_collection(param.annotation))
+            getter = _breaker_getter(node, symbols)
+            if getter is not None:
+                getters[node.name.value] = getter
         elif isinstance(node, (cst.For, cst.CompFor)):
             loops.append((node.target, node.iter))
-    getters = _breaker_getters(module, symbols)
     changed = True
     while changed:  # names bound to breakers held elsewhere
         changed = False
@@ -1220,7 +1254,10 @@ def _operation(call: cst.Call, analysis: FileAnalysis) -> tuple[set[str], str | 
     receiver = dotted_name(func.value) or ""
     method = func.attr.value
     breaker = analysis.breakers.get(receiver)
-    if breaker is not None and breaker.collection:
+    if breaker is None and isinstance(func.value, (cst.Subscript, cst.Call)):  # ``self._breakers[name].record_success()``
+        breaker = _element_of(func.value, analysis.breakers, {})
+        receiver = breaker.key if breaker is not None else receiver
+    if breaker is not None and breaker.collection and dotted_name(func.value) == receiver:
         return {receiver}, None
     if breaker is not None and breaker.kind != FIELDS:
         if breaker.kind == CORE:
@@ -1396,6 +1433,8 @@ def _reads_breaker(node: cst.CSTNode, analysis: FileAnalysis) -> set[str] | None
     integers until the code that trips and guards on them (which is reported) is replaced."""
     if isinstance(node, cst.Attribute):
         breaker = analysis.breakers.get(dotted_name(node.value) or "")
+        if breaker is None and isinstance(node.value, (cst.Subscript, cst.Call)):  # ``self._breakers[name].state``
+            breaker = _element_of(node.value, analysis.breakers, {})
         if breaker is not None and breaker.kind != FIELDS:
             return {breaker.key}
     return None
@@ -1404,27 +1443,20 @@ def _reads_breaker(node: cst.CSTNode, analysis: FileAnalysis) -> set[str] | None
 def _derived_names(func: cst.FunctionDef, analysis: FileAnalysis) -> set[str]:
     """Local names holding what a breaker reported (``state = b.get_state()``, a dict of breaker states),
     or what a guard answered; not the result of a call made through the breaker."""
-    assigned = [n for n in walk_body(func) if isinstance(n, (cst.Assign, cst.AnnAssign)) and n.value is not None]
     derived: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for node in assigned:
-            targets = {t.value for t in _assign_targets(node) if isinstance(t, cst.Name)} - derived
-            if not targets or any(t in analysis.breakers for t in targets):
-                continue
-            if _yields_breaker_data(node.value, analysis, derived):  # type: ignore[arg-type]
-                derived |= targets
-                changed = True
+    for node in walk_body(func):  # one step only: what is computed from such a name is the method's own business
+        if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None \
+                and _yields_breaker_data(node.value, analysis):
+            derived |= {t.value for t in _assign_targets(node) if isinstance(t, cst.Name)
+                        and t.value not in analysis.breakers}
     return derived
 
 
-def _yields_breaker_data(value: cst.BaseExpression, analysis: FileAnalysis, derived: set[str]) -> bool:
+def _yields_breaker_data(value: cst.BaseExpression, analysis: FileAnalysis) -> bool:
     for node in walk(value):
         if isinstance(node, cst.Call) and _operation(node, analysis)[1] == "call":
             return False
-    return any((isinstance(n, cst.Name) and n.value in derived) or _reads_breaker(n, analysis) is not None
-               for n in walk(value))
+    return any(_reads_breaker(n, analysis) is not None for n in walk(value))
 
 
 def _only_reraises(handler: cst.ExceptHandler) -> bool:
@@ -1455,12 +1487,19 @@ class _BlockScan:
         self.analysis = analysis
         self.derived = derived
         self.field_owner = _field_owner(analysis)
+        self.seen: dict[tuple[int, bool], tuple[set[str], set[str], bool, bool]] = {}
 
     def ops(self, node: cst.CSTNode, *, test: bool = False) -> tuple[set[str], set[str], bool, bool]:
         """(breaker keys, drift names, operates, reads) of an expression or statement.
 
         In a test (``if``), a bare breaker or collection reference (``if self._breaker is None``) reads it.
         """
+        known = self.seen.get((id(node), test))
+        if known is None:
+            known = self.seen[(id(node), test)] = self._ops(node, test)
+        return known
+
+    def _ops(self, node: cst.CSTNode, test: bool) -> tuple[set[str], set[str], bool, bool]:
         keys, drift, any_op, reads = set(), set(), False, False
         analysis = self.analysis
         for n in walk(node):
@@ -1485,9 +1524,13 @@ class _BlockScan:
                 if read is not None:
                     keys |= read
                     reads = True
-                elif n.attr.value in analysis.open_errors or dotted_name(n) in analysis.open_errors:
+                elif dotted_name(n) in analysis.open_errors:
+                    keys |= self.error_keys(n)
                     reads = True
-            elif isinstance(n, cst.Name) and (n.value in self.derived or n.value in analysis.open_errors):
+            elif isinstance(n, cst.Name) and n.value in analysis.open_errors:
+                keys |= self.error_keys(n)
+                reads = True
+            elif isinstance(n, cst.Name) and n.value in self.derived:
                 reads = True
         if test:
             bare = _presence_test(node)
@@ -1518,6 +1561,10 @@ class _BlockScan:
                     continue
                 if any_op or reads:
                     found.append((self.ctx.span(stmt)[0], self.ctx.positions[stmt.test].end.line, keys, drift, any_op))
+                found.extend(inner)
+                for block in child_blocks(stmt)[1:]:
+                    found.extend(self.block(block))
+                continue
             if isinstance(stmt, (cst.Try, cst.TryStar)):
                 body_keys = self.ops(stmt.body)[0]
                 for handler in stmt.handlers:  # a handler that only re-raises leaves the open circuit to its caller
@@ -1720,7 +1767,13 @@ def _plan(breaker: Breaker, state: MigrationState, module_names: set[str]) -> Pl
     def pick(roles: tuple[str, ...], contract_key: str, scale: float = 1.0) -> float | None:
         nonlocal from_config
         if feature is not None and contract_key in explicit and getattr(feature, contract_key) is not None:
-            value = getattr(feature, contract_key) * scale
+            setting = getattr(feature, contract_key)
+            if isinstance(setting, str):  # a ${ENV} placeholder: its value is known only at deployment
+                plan.blocked = plan.blocked or (
+                    f"the contract's advanced_features.circuit_breaker.{contract_key} is {setting!r}, a deployment "
+                    "placeholder; omnimix writes settings as literals only, so the breaker is kept")
+                return None
+            value = setting * scale
             if any(by_role.get(role) is not None and _literal(by_role[role]) is None for role in roles):
                 from_config = True
             return float(value)
@@ -1771,13 +1824,17 @@ def _plan(breaker: Breaker, state: MigrationState, module_names: set[str]) -> Pl
     for role in ("excluded", "counted"):
         param = spec.excluded_param if role == "excluded" else spec.counted_param
         expr = values.get(param) if param else None
-        if expr is None or (role == "counted" and dotted_name(expr) in {"Exception", "BaseException"}):
+        if expr is None or (role == "counted" and dotted_name(expr) in {"Exception", "BaseException"}) \
+                or (isinstance(expr, (cst.Tuple, cst.List)) and not expr.elements):  # nothing is excluded
             continue
         if not _module_level_expression(expr, module_names):
             plan.blocked = (f"the breaker's {role} exceptions ({_source(expr)}) are not module-level names the "
                             "guarded-call helper could use")
             return plan
         setattr(plan, role, expr)
+        if role == "excluded" and spec.excluded_as_success:
+            plan.notes.append(f"exceptions in {_source(expr)} count as successes in the original (they reset its "
+                              "failure count); through ModelCircuitBreaker they are re-raised without being recorded")
     name = _literal(by_role.get("name"))
     plan.name_literal = name if isinstance(name, str) else None
     return plan
@@ -1804,12 +1861,37 @@ def _map_member(member: str, spec: ClassSpec) -> str | None:
         return member
     if member in spec.dict_methods:
         return "<dict>"
+    if member in spec.state_methods:
+        return "<state>"
     if member in spec.remaining_time_methods:
         return "<remaining>"
     attr_param = {attr: param for param, attr in spec.param_attr.items()}
     role = spec.role(attr_param[member]) if member in attr_param else None
     return {"timeout": "<timeout>", "timeout_ms": None, "name": "<name>", "failure": "failure_threshold",
             "success": "success_threshold", "half_open": "half_open_max_requests"}.get(role or "")
+
+
+def _reader_notes(module: cst.Module, key: str, spec: ClassSpec) -> list[str]:
+    """How the node's reads of the breaker's state and metrics change on ModelCircuitBreaker."""
+    used = {node.attr.value for node in walk(module, into_defs=True)
+            if isinstance(node, cst.Attribute) and dotted_name(node.value) == key}
+    notes = []
+    for method in sorted(used & spec.state_methods):
+        notes.append(f"{method}() reads ModelCircuitBreaker.state (the same closed/open/half_open values; like "
+                     f"{method}() it does not move an expired open circuit to half-open, only should_allow_request() "
+                     "and get_current_state() do, on the wall clock)")
+    if "state" in used and spec.state_moves_on_read:
+        notes.append("its state property moved an expired open circuit to half-open on the injected clock; "
+                     "get_current_state() does so on the wall clock")
+    known = _core_members()
+    for method in sorted(used & spec.dict_methods):
+        lost = [k for k in spec.dict_keys.get(method, []) if k not in known]
+        detail = f"; its keys {', '.join(lost)} have no counterpart (a reader gets its .get() default or a KeyError)" if lost else ""
+        notes.append(f"{method}() becomes model_dump(mode=\"json\") of ModelCircuitBreaker{detail}")
+    if used & {"failure_count"} or any(spec.dict_keys.get(m) and "failure_count" in spec.dict_keys[m]
+                                       for m in used & spec.dict_methods):
+        notes.append("failure_count is the failures within window_size_seconds, not the consecutive failures")
+    return notes
 
 
 def _error_attr_role(attr: str) -> str | None:
@@ -2000,6 +2082,65 @@ _LOCAL_BREAKER_REPLACED = (
     '        return result\n'
 )
 
+_LOCAL_READERS_NODE = _LOCAL_BREAKER_NODE.replace(
+    '        self._failures = 0\n        return result\n',
+    '        self._failures = 0\n        return result\n'
+    '\n'
+    '    def get_state(self) -> BreakerState:\n'
+    '        return self.state\n'
+    '\n'
+    '    def get_metrics(self) -> dict:\n'
+    '        return {"state": self.state.value, "failure_count": self._failures, "calls": 0}\n',
+).replace(
+    '    def store_available(self) -> bool:\n        return self._breaker.state is not BreakerState.OPEN\n',
+    '    def health(self) -> dict:\n'
+    '        state = self._breaker.get_state()\n'
+    '        return {"store": "down" if state is BreakerState.OPEN else "up", "breaker": self._breaker.get_metrics()}\n',
+)
+
+_LOCAL_READERS_REPLACED = (
+    '"""Key-value store node guarded by its own breaker."""\n'
+    '\n'
+    'from omnibase_core.enums.enum_circuit_breaker_state import EnumCircuitBreakerState\n'
+    'from omnibase_core.enums.enum_core_error_code import EnumCoreErrorCode\n'
+    'from omnibase_core.errors.model_onex_error import ModelOnexError\n'
+    'from omnibase_core.models.configuration.model_circuit_breaker import ModelCircuitBreaker\n'
+    'from omnibase_core.nodes import NodeEffect\n'
+    'from typing import Any\n'
+    '\n'
+    '\n'
+    'class NodeKvStoreEffect(NodeEffect):\n'
+    '    def __init__(self, container, pool) -> None:\n'
+    '        super().__init__(container)\n'
+    '        self._pool = pool\n'
+    '        self._breaker = ModelCircuitBreaker(failure_threshold=4, minimum_request_threshold=4, failure_rate_threshold=1.0, timeout_seconds=10)\n'
+    '\n'
+    '    async def fetch(self, key: str):\n'
+    '        try:\n'
+    '            return await self._call_through_breaker(self._breaker, self._pool.fetchrow, "SELECT v FROM kv WHERE k = $1", key)\n'
+    '        except ModelOnexError:\n'
+    '            return None\n'
+    '\n'
+    '    def health(self) -> dict:\n'
+    '        state = self._breaker.state\n'
+    '        return {"store": "down" if state is EnumCircuitBreakerState.OPEN else "up", "breaker": self._breaker.model_dump(mode="json")}\n'
+    '\n'
+    '    async def _call_through_breaker(self, breaker: ModelCircuitBreaker, fn: Any, *args: Any, **kwargs: Any) -> Any:\n'
+    '        """Call ``fn(*args, **kwargs)`` if ``breaker`` allows it, and record the outcome."""\n'
+    '        if not breaker.should_allow_request():\n'
+    '            raise ModelOnexError(\n'
+    '                message=f"circuit breaker is {breaker.get_current_state()}",\n'
+    '                error_code=EnumCoreErrorCode.RESOURCE_UNAVAILABLE,\n'
+    '            )\n'
+    '        try:\n'
+    '            result = await fn(*args, **kwargs)\n'
+    '        except Exception:\n'
+    '            breaker.record_failure()\n'
+    '            raise\n'
+    '        breaker.record_success()\n'
+    '        return result\n'
+)
+
 _DRIFT_NODE = (
     'from omnibase_core.enums.enum_core_error_code import EnumCoreErrorCode\n'
     'from omnibase_core.errors.model_onex_error import ModelOnexError\n'
@@ -2089,6 +2230,19 @@ class ReplaceCircuitBreaker(Codemod):
             unsafe=True,
         ),
         Example(
+            title="state and metrics readers of a hand-written breaker are kept without --unsafe",
+            before=_LOCAL_READERS_NODE,
+            after=_LOCAL_READERS_NODE,
+            contract=_BREAKER_CONTRACT,
+        ),
+        Example(
+            title="with --unsafe get_state() reads ModelCircuitBreaker.state and get_metrics() its model_dump()",
+            before=_LOCAL_READERS_NODE,
+            after=_LOCAL_READERS_REPLACED,
+            contract=_BREAKER_CONTRACT,
+            unsafe=True,
+        ),
+        Example(
             title="breaker settings in a configuration model are not a breaker",
             before=_SETTINGS_LOOKALIKE,
             after=_SETTINGS_LOOKALIKE,
@@ -2159,6 +2313,8 @@ class ReplaceCircuitBreaker(Codemod):
                 if problems:
                     plan.blocked = (f"the node uses {', '.join(problems)} of {key}, which ModelCircuitBreaker has "
                                     "no equivalent for")
+                else:
+                    plan.notes.extend(_reader_notes(state.module, key, breaker.spec))
             plans[key] = plan
         _check_errors(state.module, current, plans)
         _check_helper(plans)
@@ -2497,6 +2653,8 @@ class _ReplaceBreakers(cst.CSTTransformer):
                 cst.Arg(keyword=cst.Name("mode"), value=cst.SimpleString('"json"'), equal=_EQUAL)])
         if mapped == "<remaining>":
             return _float_timeout(func.value)
+        if mapped == "<state>":
+            return cst.Attribute(value=func.value, attr=cst.Name("state"), lpar=updated_node.lpar, rpar=updated_node.rpar)
         if mapped == "record_failure":
             return updated_node.with_changes(args=[])
         return updated_node

@@ -49,6 +49,56 @@ _EXAMPLE_CONTRACT = (
     "advanced_features:\n  dead_letter_queue: {topic_suffix: .dlq}\n"
 )
 _EXAMPLE_METRICS_CONTRACT = _EXAMPLE_CONTRACT + "mixins:\n  - {name: MixinMetrics}\n"
+_SAFE_OFFSETS = (
+    "import json\nfrom enum import Enum\n\nfrom omnibase_core.nodes import NodeEffect\n\n\n"
+    "class Outcome(str, Enum):\n"
+    "    DONE = \"done\"\n"
+    "    DEAD_LETTERED = \"dead_lettered\"\n"
+    "    REDELIVER = \"redeliver\"\n\n\n"
+    "class NodeOrdersEffect(NodeEffect):\n"
+    "    def __init__(self, container, consumer, producer):\n"
+    "        super().__init__(container)\n"
+    "        self._consumer = consumer\n"
+    "        self._producer = producer\n"
+    "        self._dlq_sent = 0\n"
+    "        self._dlq_failures = 0\n\n"
+    "    async def consume(self, batch):\n"
+    "        seen = {}\n"
+    "        for partition, messages in batch.items():\n"
+    "            for message in messages:\n"
+    "                outcome = await self._handle(message)\n"
+    "                seen.setdefault(partition, []).append((message.offset, outcome is not Outcome.REDELIVER))\n"
+    "        offsets = self._committable(seen)\n"
+    "        if offsets:\n"
+    "            await self._consumer.commit(offsets)\n\n"
+    "    async def _handle(self, message):\n"
+    "        try:\n"
+    "            await self.apply(json.loads(message.value))\n"
+    "        except ValueError as exc:\n"
+    "            sent = await self._send_to_dlq(message, exc)\n"
+    "            return Outcome.DEAD_LETTERED if sent else Outcome.REDELIVER\n"
+    "        return Outcome.DONE\n\n"
+    "    @staticmethod\n"
+    "    def _committable(seen):\n"
+    "        offsets = {}\n"
+    "        for partition, entries in seen.items():\n"
+    "            for offset, done in sorted(entries):\n"
+    "                if not done:\n"
+    "                    break\n"
+    "                offsets[partition] = offset + 1\n"
+    "        return offsets\n\n"
+    "    async def _send_to_dlq(self, message, error):\n"
+    "        record = {\"original_topic\": message.topic, \"original_offset\": message.offset, \"error\": str(error)}\n"
+    "        try:\n"
+    "            await self._producer.send_and_wait(f\"{message.topic}.dlq\", json.dumps(record))\n"
+    "        except ConnectionError:\n"
+    "            self._dlq_failures += 1\n"
+    "            return False\n"
+    "        self._dlq_sent += 1\n"
+    "        return True\n\n"
+    "    def get_dlq_stats(self):\n"
+    "        return {\"sent\": self._dlq_sent, \"failures\": self._dlq_failures}\n"
+)
 
 
 def dlq_named(name: str | None) -> bool:
@@ -260,17 +310,16 @@ class DeadLetterScan:
         an exception built only to be handed to the publisher."""
         every = {name for own in publishers.values() for name in own} | self.publishers
         handed: dict[str, int] = {}
+        built: dict[str, int] = {}
         for call in nodes_of(self.ctx.module, cst.Call):
+            if isinstance(call.func, cst.Name):
+                built[call.func.value] = built.get(call.func.value, 0) + 1
             name = self_attr(call.func) or (call.func.value if isinstance(call.func, cst.Name) else None)
             if name not in every:
                 continue
             for arg in call.args:
                 if isinstance(arg.value, cst.Call) and isinstance(arg.value.func, cst.Name):
                     handed[arg.value.func.value] = handed.get(arg.value.func.value, 0) + 1
-        built: dict[str, int] = {}
-        for call in nodes_of(self.ctx.module, cst.Call):
-            if isinstance(call.func, cst.Name):
-                built[call.func.value] = built.get(call.func.value, 0) + 1
         for cls in classes:
             name = cls.name.value
             if _is_enum(cls) and any(dlq_named(member) for member in _enum_members(cls)):
@@ -578,6 +627,13 @@ class ReplaceDeadLetterQueue(Codemod):
                 "    def metrics_snapshot(self):\n"
                 "        return {\"dlq_failures\": MixinMetrics.get_metrics(self).get(\"dlq_failures\", {}).get(\"value\", 0)}\n"
             ),
+        ),
+        Example(
+            title="safe offsets that count dead-lettered messages as done, their outcome type and the DLQ "
+                  "counters' snapshot are reported and kept",
+            contract=_EXAMPLE_CONTRACT,
+            before=_SAFE_OFFSETS,
+            after=_SAFE_OFFSETS,
         ),
         Example(
             title="a Kafka client flag enable_dead_letter_queue is not hand-written DLQ: nothing to report",

@@ -403,6 +403,7 @@ class _ClassMetrics:
         self._domain: set[str] | None = None
         self._sites: dict[str, list[tuple[_Function, cst.CSTNode]]] | None = None
         self._statement_cache: dict[tuple[str, int, int], set[int]] = {}
+        self._lock_blocks: dict[str, tuple[list[tuple[_Function, cst.With]], set[str]] | None] = {}
         self._classify()
 
     # -- collection ---------------------------------------------------------------------
@@ -699,23 +700,12 @@ class _ClassMetrics:
         number kept only under this lock (a minimum, a peak), and at least one block writes metrics.
         This settles a metrics lock before the methods around it are known to be metric methods.
         """
-        blocks: list[tuple[_Function, cst.With]] = []
-        for function in self.functions.values():
-            for statement in _walk(function.statements):
-                if isinstance(statement, cst.With) and any(_self_attr(i.item) == lock for i in statement.items):
-                    if len(statement.items) != 1 or statement.items[0].asname is not None:
-                        return False
-                    blocks.append((function, statement))
-                elif function.name not in _INIT_METHODS and (lock in _refs(*_header(statement)).attrs or any(
-                        lock in _refs(s).attrs for s in _small(statement))):
-                    return False
-        if not blocks:
+        if lock not in self._lock_blocks:
+            self._lock_blocks[lock] = self._blocks_of(lock)
+        found = self._lock_blocks[lock]
+        if found is None:
             return False
-        inside = {id(s) for _f, block in blocks for s in _walk(_body_statements(block.body))}
-        written_outside = {owner for function in self.functions.values() if function.name not in _INIT_METHODS
-                           for statement in _walk(function.statements) if id(statement) not in inside
-                           for small in _small(statement) for target in _assign_targets(small)
-                           if (owner := _self_attr(_root(target))) is not None}
+        blocks, written_outside = found
         metrics = set(self.kinds)
         writes_metrics = False
         for function, block in blocks:
@@ -742,6 +732,28 @@ class _ClassMetrics:
                                 or not record.init_statements or not _scalar_or_none(record.first_value):
                             return False
         return writes_metrics
+
+    def _blocks_of(self, lock: str) -> tuple[list[tuple[_Function, cst.With]], set[str]] | None:
+        """The ``with lock:`` blocks and the attributes written outside them; None when the lock is
+        used any other way."""
+        blocks: list[tuple[_Function, cst.With]] = []
+        for function in self.functions.values():
+            for statement in _walk(function.statements):
+                if isinstance(statement, cst.With) and any(_self_attr(i.item) == lock for i in statement.items):
+                    if len(statement.items) != 1 or statement.items[0].asname is not None:
+                        return None
+                    blocks.append((function, statement))
+                elif function.name not in _INIT_METHODS and (lock in _refs(*_header(statement)).attrs or any(
+                        lock in _refs(s).attrs for s in _small(statement))):
+                    return None
+        if not blocks:
+            return None
+        inside = {id(s) for _f, block in blocks for s in _walk(_body_statements(block.body))}
+        written_outside = {owner for function in self.functions.values() if function.name not in _INIT_METHODS
+                           for statement in _walk(function.statements) if id(statement) not in inside
+                           for small in _small(statement) for target in _assign_targets(small)
+                           if (owner := _self_attr(_root(target))) is not None}
+        return blocks, written_outside
 
     # -- methods ------------------------------------------------------------------------
     def _allowed(self, method: str) -> set[str]:
@@ -796,12 +808,14 @@ class _ClassMetrics:
         if not (refs.attrs | refs.self_calls) & reading:
             return False
         local_names = self._derived_locals(function, allowed)
+        timers = _timers(function)
+        counted = [s for s in statements if not _assigns_only(s, timers)]  # reading the clock is neutral
         touching = 0
-        for statement in statements:
+        for statement in counted:
             inner = _refs(statement)
             if inner.attrs & allowed or inner.names & local_names or inner.self_calls & metric_methods:
                 touching += 1
-        return 2 * touching > len(statements)
+        return 2 * touching > len(counted)
 
     def _prunes_samples(self, function: _Function, small: cst.BaseSmallStatement) -> bool:
         """``self._window.popleft()``: a snapshot dropping samples that left the sliding window."""
@@ -1105,6 +1119,14 @@ class _ClassMetrics:
 
         visit(function.statements)
         return runs
+
+
+def _assigns_only(statement: cst.BaseStatement, names: set[str]) -> bool:
+    """The statement only binds some of ``names`` (``now = self._clock.monotonic()``)."""
+    small = _small(statement)
+    targets = [t for s in small for t in _assign_targets(s)]
+    return bool(small) and len(targets) == len(small) and all(
+        isinstance(t, cst.Name) and t.value in names for t in targets)
 
 
 def _exits(statement: cst.BaseStatement) -> bool:
@@ -1589,8 +1611,8 @@ class _FileMetrics:
             symbol = ctx.symbols.of(self.class_nodes[name])
             if symbol is not None:
                 spans.append(_Span(symbol.start_line, symbol.end_line, symbol.name, "class"))
-        helpers = self.module_helpers()
-        builders = self.shape_builders(self.shapes(used_shapes)) - helpers
+        builders = self.shape_builders(self.shapes(used_shapes))
+        helpers = self.module_helpers() - builders
         for name in sorted(helpers | builders):
             symbol = ctx.symbols.of(self.function_nodes[name])
             if symbol is not None:
@@ -2088,6 +2110,155 @@ _RESET = dedent("""\
             return {"polls": self._polls}
 """)
 
+_TYPED_DICT = dedent("""\
+    from typing import TypedDict
+
+    from omnibase_core.nodes import NodeEffect
+
+
+    class ArchiveStats(TypedDict):
+        archived: int
+        failures: int
+        bytes_written: int
+
+
+    def new_archive_stats() -> ArchiveStats:
+        return ArchiveStats(archived=0, failures=0, bytes_written=0)
+
+
+    class NodeArchiveEffect(NodeEffect):
+        def __init__(self, container, store) -> None:
+            super().__init__(container)
+            self._store = store
+            self._stats: ArchiveStats = new_archive_stats()
+
+        async def archive(self, key: str, blob: bytes) -> bool:
+            try:
+                await self._store.put(key, blob)
+            except OSError:
+                self._stats["failures"] += 1
+                return False
+            self._stats["archived"] += 1
+            self._stats["bytes_written"] += len(blob)
+            return True
+
+        def get_metrics(self) -> dict[str, float]:
+            archived = self._stats["archived"]
+            average = self._stats["bytes_written"] / archived if archived else 0.0
+            return {**self._stats, "avg_bytes": average}
+""")
+
+_WINDOW_BEFORE = dedent("""\
+    import asyncio
+    from collections import deque
+
+    from omnibase_core.nodes import NodeEffect
+
+    WINDOW_SECONDS = 60.0
+
+
+    class NodeQueueEffect(NodeEffect):
+        def __init__(self, container, queue, clock) -> None:
+            super().__init__(container)
+            self._queue = queue
+            self._clock = clock
+            self._metrics_lock = asyncio.Lock()
+            self._sent = 0
+            self._failed = 0
+            self._window: deque[float] = deque()
+            self._peak_rate = 0.0
+
+        async def send(self, item: dict) -> bool:
+            try:
+                await self._queue.put(item)
+            except OSError:
+                await self._record(success=False)
+                return False
+            await self._record(success=True)
+            return True
+
+        async def _record(self, *, success: bool) -> None:
+            now = self._clock.monotonic()
+            async with self._metrics_lock:
+                if success:
+                    self._sent += 1
+                else:
+                    self._failed += 1
+                self._window.append(now)
+                while self._window and self._window[0] < now - WINDOW_SECONDS:
+                    self._window.popleft()
+                rate = len(self._window) / WINDOW_SECONDS
+                if rate > self._peak_rate:
+                    self._peak_rate = rate
+
+        async def get_metrics(self) -> dict[str, float]:
+            now = self._clock.monotonic()
+            async with self._metrics_lock:
+                while self._window and self._window[0] < now - WINDOW_SECONDS:
+                    self._window.popleft()
+                return {
+                    "sent": self._sent,
+                    "failed": self._failed,
+                    "rate": len(self._window) / WINDOW_SECONDS,
+                    "peak_rate": self._peak_rate,
+                }
+""")
+
+_WINDOW_AFTER = dedent("""\
+    import asyncio
+    from collections import deque
+
+    from omnibase_core.mixins.mixin_metrics import MixinMetrics
+    from omnibase_core.nodes import NodeEffect
+
+    WINDOW_SECONDS = 60.0
+
+
+    class NodeQueueEffect(NodeEffect, MixinMetrics):
+        def __init__(self, container, queue, clock) -> None:
+            super().__init__(container)
+            self._queue = queue
+            self._clock = clock
+            self._metrics_lock = asyncio.Lock()
+            self._window: deque[float] = deque()
+            self._peak_rate = 0.0
+
+        async def send(self, item: dict) -> bool:
+            try:
+                await self._queue.put(item)
+            except OSError:
+                await self._record(success=False)
+                return False
+            await self._record(success=True)
+            return True
+
+        async def _record(self, *, success: bool) -> None:
+            now = self._clock.monotonic()
+            async with self._metrics_lock:
+                if success:
+                    self.increment_counter("sent")
+                else:
+                    self.increment_counter("failed")
+                self._window.append(now)
+                while self._window and self._window[0] < now - WINDOW_SECONDS:
+                    self._window.popleft()
+                rate = len(self._window) / WINDOW_SECONDS
+                if rate > self._peak_rate:
+                    self._peak_rate = rate
+
+        async def get_metrics(self) -> dict[str, float]:
+            now = self._clock.monotonic()
+            async with self._metrics_lock:
+                while self._window and self._window[0] < now - WINDOW_SECONDS:
+                    self._window.popleft()
+                return {
+                    "sent": MixinMetrics.get_metrics(self).get("sent", {}).get("value", 0),
+                    "failed": MixinMetrics.get_metrics(self).get("failed", {}).get("value", 0),
+                    "rate": len(self._window) / WINDOW_SECONDS,
+                    "peak_rate": self._peak_rate,
+                }
+""")
+
 
 # --------------------------------------------------------------------------------------------
 # The codemod
@@ -2131,6 +2302,19 @@ class ReplaceHandKeptMetrics(Codemod):
             before=_RESET,
             after=_RESET,
             warning="MixinMetrics is declared but not added",
+        ),
+        Example(
+            title="a TypedDict of counters built by a factory and counted entry by entry is kept with its type",
+            contract=_EFFECT_CONTRACT,
+            before=_TYPED_DICT,
+            after=_TYPED_DICT,
+            warning="MixinMetrics is declared but not added",
+        ),
+        Example(
+            title="counters under a metrics lock move; the lock, the sliding window and its peak stay",
+            contract=_EFFECT_CONTRACT,
+            before=_WINDOW_BEFORE,
+            after=_WINDOW_AFTER,
         ),
     )
 

@@ -1,10 +1,14 @@
 """Retries: hand-written retry loops, retry decorators and re-scheduling failure handlers.
 
 A retry is recognised by what the code does, not by names: a loop that sleeps and leaves on
-success (``for attempt in range(...)`` / ``while attempts < max`` with backoff), a function that
-sleeps for an exponential delay computed from its attempt argument (a failure handler that
-re-schedules), the decorator or wrapper that holds such a loop and the places applying it, the
-settings only that code reads, and consumer loops that sleep in an error handler and go on.
+success (``for attempt in range(...)`` / ``while attempts < max`` with backoff; a loop whose only
+exit is a cycle count is a periodic job), a function that sleeps for an exponential delay computed
+from its attempt argument, a failure handler that re-schedules work ``2 ** retry_count`` seconds
+out (a due time kept on the node or on the work item, or a due check), the schedule it keeps and
+the loop that runs due work, the decorator or wrapper that holds a retry loop and the places
+applying it, errors that carry retry advice to a loop (a Retry-After) and the helpers computing
+delays, the settings only that code reads (with their configuration fallback block), and consumer
+loops that back off in an error handler or a branch that logs and sleeps.
 omnibase-core's ModelRetryPolicy always adds jitter to its delays and matches errors by class
 name, so a loop is only rewritten when its delays are provably identical to
 ``ModelRetryConfig.calculate_delay(n, include_jitter=False)``; everything else is kept with the reason.
@@ -181,18 +185,8 @@ def _retry_loops(ctx: FileContext, helpers: dict[str, cst.FunctionDef]) -> tuple
 def _leaves_on_success(loop: cst.For | cst.While) -> bool:
     """Whether the loop has a ``return``/``break`` outside its error handlers that is not a cycle-count exit."""
     counters = {n.value for n in walk(loop.target) if isinstance(n, cst.Name)} if isinstance(loop, cst.For) else set()
-    counters |= {n.target.value for n in _loop_parts(loop)
-                 if isinstance(n, cst.AugAssign) and isinstance(n.target, cst.Name)}
-
-    def visit(node: cst.CSTNode, counted: bool) -> bool:
-        if isinstance(node, (cst.Return, cst.Break)):
-            return not counted
-        if isinstance(node, cst.ExceptHandler) or isinstance(node, (cst.For, cst.While, *_DEFS)):
-            return False
-        if isinstance(node, cst.If):
-            return visit(node.body, counted or by_count(node.test)) \
-                or (node.orelse is not None and visit(node.orelse, counted))
-        return any(visit(child, counted) for child in node.children)
+    parts = list(_loop_parts(loop))
+    counters |= {n.target.value for n in parts if isinstance(n, cst.AugAssign) and isinstance(n.target, cst.Name)}
 
     def by_count(test: cst.BaseExpression) -> bool:  # the test can only hold because of a cycle count
         if isinstance(test, cst.BooleanOperation):
@@ -202,10 +196,9 @@ def _leaves_on_success(loop: cst.For | cst.While) -> bool:
             return by_count(test.expression)
         return bool({n.value for n in walk(test) if isinstance(n, cst.Name)} & counters)
 
-    return visit(loop.body, False)
-
-
-_DEFS = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+    counted = {id(n) for node in parts if isinstance(node, cst.If) and by_count(node.test) for n in walk(node.body)}
+    handled = _inside_handler(loop)
+    return any(isinstance(n, (cst.Return, cst.Break)) and id(n) not in handled and id(n) not in counted for n in parts)
 
 
 def _backoff_branches(ctx: FileContext, stmt: cst.If) -> list[tuple[cst.CSTNode, tuple[int, int]]]:
@@ -539,6 +532,8 @@ def _schedule_uses(ctx: FileContext, result: FileRetries, self_schedules: set[st
     for _, func in function_symbols(ctx):
         for block, _, _ in _statement_blocks(body_statements(func)):
             for stmt in block:
+                header = stmt.test if isinstance(stmt, (cst.If, cst.While)) else \
+                    stmt.iter if isinstance(stmt, cst.For) else None
                 if isinstance(stmt, cst.SimpleStatementLine) and (touches(stmt) or checks_due(stmt)):
                     result.spans.append((*ctx.span(stmt), "schedule"))
                     if checks_due(stmt):
@@ -546,6 +541,10 @@ def _schedule_uses(ctx: FileContext, result: FileRetries, self_schedules: set[st
                 elif isinstance(stmt, cst.If) and touches(stmt.test) and isinstance(stmt.body, cst.IndentedBlock) \
                         and all(is_logging_statement(s) for s in stmt.body.body) and stmt.orelse is None:
                     result.spans.append((*ctx.span(stmt), "schedule"))
+                elif header is not None and (touches(header) or checks_due(header)):
+                    result.spans.append((ctx.span(stmt)[0], ctx.positions[header].end.line, "schedule"))
+                    if checks_due(header):
+                        runners.add(func.name.value)
     if not runners:
         return
     for _, func in function_symbols(ctx):  # background loops that run the due work and sleep
@@ -620,15 +619,16 @@ def _delay_sources(ctx: FileContext, result: FileRetries) -> None:
         return
     defined = {s.name: s for s in ctx.symbols.symbols if isinstance(s.node, cst.FunctionDef)}
     covered = {line for start, end, _ in result.spans for line in range(start, end + 1)}
+    sites: dict[str, list[int]] = {}
+    for n in walk(ctx.module, into_defs=True):
+        if isinstance(n, cst.Call):
+            called = self_attr(n.func) or dotted_name(n.func)
+            if called in names:
+                sites.setdefault(called, []).append(ctx.positions[n].start.line)
     for name in names:
         symbol = defined.get(name) or next((s for s in defined.values() if s.short_name == name and s.parent
-                                            and ctx.symbols.named(s.parent) and ctx.symbols.named(s.parent).is_class),
-                                           None)
-        if symbol is None:
-            continue
-        sites = [ctx.positions[n].start.line for n in walk(ctx.module, into_defs=True)
-                 if isinstance(n, cst.Call) and (self_attr(n.func) or dotted_name(n.func)) == name and n in ctx.positions]
-        if sites and all(line in covered for line in sites):
+                                            and (ctx.symbols.named(s.parent) or s).is_class), None)
+        if symbol is not None and sites.get(name) and all(line in covered for line in sites[name]):
             result.spans.append((symbol.start_line, symbol.end_line, "helper"))
 
 
@@ -1090,6 +1090,37 @@ _RETRY_LOOKALIKES = (
     '        return f"{job.name} was retried {job.retry_count} times (at most {self._max_attempts})"\n'
 )
 
+_RESCHEDULING_HANDLER = (
+    'import asyncio\n'
+    '\n'
+    'from omnibase_core.nodes import NodeEffect\n'
+    '\n'
+    '\n'
+    'class NodeJobsEffect(NodeEffect):\n'
+    '    def __init__(self, container, clock, runner) -> None:\n'
+    '        super().__init__(container)\n'
+    '        self._clock = clock\n'
+    '        self._runner = runner\n'
+    '        self._due: dict[str, float] = {}\n'
+    '\n'
+    '    def fail(self, job) -> None:\n'
+    '        if job.retry_count < job.max_retries:\n'
+    '            delay = 2 ** job.retry_count\n'
+    '            job.retry_count += 1\n'
+    '            self._due[job.id] = self._clock.monotonic() + delay\n'
+    '\n'
+    '    async def run_due(self) -> None:\n'
+    '        now = self._clock.monotonic()\n'
+    '        for job_id in [j for j, at in self._due.items() if at <= now]:\n'
+    '            self._due.pop(job_id)\n'
+    '            await self._runner.run(job_id)\n'
+    '\n'
+    '    async def poll(self) -> None:\n'
+    '        while True:\n'
+    '            await self.run_due()\n'
+    '            await asyncio.sleep(1.0)\n'
+)
+
 _RETRY_CONTRACT = (
     "name: n\nnode_type: EFFECT\nadvanced_features:\n"
     "  retry_policy: {enabled: true, max_attempts: 4, initial_delay_ms: 500}\n"
@@ -1122,6 +1153,12 @@ class ReplaceRetryLoops(Codemod):
             title="a status-code retry with a tripling, capped delay has no identical equivalent and is kept",
             before=_STATUS_LOOP,
             after=_STATUS_LOOP,
+            contract=_RETRY_CONTRACT,
+        ),
+        Example(
+            title="work re-scheduled 2 ** retry_count seconds out, its schedule and the loop running it are kept",
+            before=_RESCHEDULING_HANDLER,
+            after=_RESCHEDULING_HANDLER,
             contract=_RETRY_CONTRACT,
         ),
         Example(
@@ -1169,8 +1206,15 @@ class ReplaceRetryLoops(Codemod):
                     "omnibase-core has no equivalent")
         if kinds <= {"applied"}:
             return (Action.KEEP, Safety.SAFE, "applies the hand-written retry wrapper; it goes when the wrapper does")
-        if kinds <= {"setting", "constant"}:
+        if kinds <= {"setting", "constant", "budget"}:
             return (Action.KEEP, Safety.SAFE, "settings read only by the hand-written retry code; they go with it")
+        if kinds <= {"reschedule", "schedule", "scheduler", "constant"}:
+            return (Action.KEEP, Safety.SAFE,
+                    "work re-scheduled 2 ** retry_count seconds out and run when due: omnibase-core has no scheduler "
+                    "for failed work (ModelRetryPolicy only computes delays, with jitter)")
+        if kinds <= {"error", "helper", "constant"} and "error" in kinds:
+            return (Action.KEEP, Safety.SAFE,
+                    "an error that carries retry advice (a Retry-After) to the hand-written retry loop; it goes with it")
         notes = _differences(nodes, tuples, params)
         detail = ("; it differs: " + "; ".join(notes)) if notes else ""
         return (Action.KEEP, Safety.SAFE,

@@ -32,6 +32,8 @@ SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "api_key", "apik
 _PLACEHOLDER = re.compile(r"redact|\*\*\*|mask|\[hidden\]", re.IGNORECASE)
 _NAME_HINT = re.compile(r"redact|saniti[sz]|mask|scrub|censor|obfuscat|sensitive", re.IGNORECASE)
 _URL_CREDENTIALS = re.compile(r"://.*:.*@")
+_REGEX_SYNTAX = re.compile(r"\[[^\]]*\]|[()?*+^$|\\]")  # "pass(word)?", "api[_-]?key" read as words
+_MASK_RUN = re.compile(r"\*+")  # "*" * 8 + secret[-4:]: a mask made of asterisks
 
 KEEP_REASON = (
     "MixinSensitiveFieldRedaction is not equivalent: it matches key names by substring (it also redacts "
@@ -115,7 +117,8 @@ def redaction_facts(ctx: FileContext, depth: int = 0) -> RedactionFacts:
                 facts.placeholders.add(target)
             if _is_compiled_regex(value) or _is_regex_collection(value):
                 pattern = " ".join(_strings_in(value))
-                if has_secret_word(pattern) or _URL_CREDENTIALS.search(pattern):
+                if has_secret_word(pattern) or has_secret_word(_REGEX_SYNTAX.sub("", pattern)) \
+                        or _URL_CREDENTIALS.search(pattern):
                     facts.secret_regexes.add(target)
             elif _is_string_collection(value) and any(has_secret_word(s) for s in _strings_in(value)):
                 facts.sensitive_sets.add(target)
@@ -188,7 +191,8 @@ def _is_redaction_function(function: cst.FunctionDef, facts: RedactionFacts, own
     uses_regex = bool(names & facts.secret_regexes) or any(
         dotted(call.func) == "re.sub" and any(has_secret_word(s) for s in _strings_in(call)) for call in
         nodes_of(function, cst.Call))
-    placeholder = bool(names & facts.placeholders) or any(_PLACEHOLDER.search(s) for s in strings)
+    placeholder = bool(names & facts.placeholders) or any(_PLACEHOLDER.search(s) or _MASK_RUN.fullmatch(s)
+                                                          for s in strings)
     sensitive_keys = bool(names & facts.sensitive_sets) or any(has_secret_word(s) for s in strings)
     calls_other = any(
         (isinstance(call.func, cst.Name) and call.func.value in facts.functions)
@@ -240,6 +244,7 @@ class RedactionScan:
                     self._dedicate(statement, "redaction function")
                 elif id(statement) not in self.logging.helper_functions:
                     self._scan_block(function_body(statement))
+        self._scan_support_functions(body)
         self._scan_constants(body)
         self._scan_block([s for s in body if isinstance(s, cst.SimpleStatementLine)
                           and not self._is_constant_statement(s)])
@@ -254,6 +259,29 @@ class RedactionScan:
         if id(method) in self.logging.helper_functions:
             return True
         return id(cls) in self.logging.wrapper_classes and self.logging.emits_directly(method)
+
+    def _scan_support_functions(self, body: Sequence[cst.BaseStatement]) -> None:
+        """Module functions called only from redaction code (a key normaliser): its helpers."""
+        if not self._dedicated:
+            return
+        candidates = {s.name.value: s for s in body if isinstance(s, cst.FunctionDef)
+                      and s.name.value not in self.facts.functions and id(s) not in self.logging.helper_functions}
+        if not candidates:
+            return
+        uses: dict[str, list[cst.Name]] = {}
+        for name in nodes_of(self.ctx.module, cst.Name):
+            if name.value in candidates and name is not candidates[name.value].name:
+                uses.setdefault(name.value, []).append(name)
+        inside = {id(node) for root in self._dedicated for node in nodes_of(root, cst.Name)}
+        changed = True
+        while changed:
+            changed = False
+            for name, seen in list(uses.items()):
+                if name in candidates and all(id(n) in inside for n in seen):
+                    helper = candidates.pop(name)
+                    self._dedicate(helper, "helper of the redaction code")
+                    inside |= {id(node) for node in nodes_of(helper, cst.Name)}
+                    changed = True
 
     def _is_constant_statement(self, statement: cst.SimpleStatementLine) -> bool:
         return all(_constant(small)[0] is not None for small in statement.body)
@@ -308,6 +336,19 @@ class RedactionScan:
     def _calls_redaction(self, node: cst.CSTNode) -> bool:
         return any(isinstance(call.func, cst.Name) and call.func.value in self.facts.functions
                    for call in nodes_of(node, cst.Call))
+
+
+_KEY_PATTERNS_MODULE = (
+    "import re\n\nfrom omnibase_core.nodes import NodeEffect\n\n"
+    "SENSITIVE_KEYS = (re.compile(r\"pass(word)?\"), re.compile(r\"api[_-]?key\"))\n\n\n"
+    "def _normalise(key):\n"
+    "    return str(key).replace(\"-\", \"_\").lower()\n\n\n"
+    "def is_sensitive_key(key):\n"
+    "    return any(p.search(_normalise(key)) for p in SENSITIVE_KEYS)\n\n\n"
+    "class NodeConfigEffect(NodeEffect):\n"
+    "    async def show(self, config):\n"
+    "        return {k: \"***\" if is_sensitive_key(k) else v for k, v in config.items()}\n"
+)
 
 
 class ReportRedaction(Codemod):
@@ -374,6 +415,12 @@ class ReportRedaction(Codemod):
                 "    async def run(self, query: str) -> str:\n"
                 "        return sanitize_query(query)\n"
             ),
+        ),
+        Example(
+            title="secret-key regexes, the key test and the key normaliser it calls are reported and kept",
+            contract="name: n\nnode_type: EFFECT\nadvanced_features:\n  security_validation: {sanitize_logs: true}\n",
+            before=_KEY_PATTERNS_MODULE,
+            after=_KEY_PATTERNS_MODULE,
         ),
     )
 

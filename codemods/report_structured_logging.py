@@ -703,7 +703,12 @@ class StructuredLoggingScan:
         params = self._wrapper_params(methods, attrs)
         variables = self.facts.correlation_vars
         helpers = {m.name.value for m in methods if self._is_helper(m, attrs)}
-        setters = {m.name.value for m in methods if m.name.value not in helpers and _correlation_setters(m, variables)}
+        called = {name for m in methods for a in nodes_of(m, cst.Attribute)
+                  if (name := self_attr(a)) is not None and name != m.name.value}
+        # A method the others call to set the context is a helper; a handler that sets it itself is
+        # reported by statement.
+        setters = {m.name.value for m in methods if m.name.value not in helpers and m.name.value in called
+                   and _correlation_setters(m, variables)}
         correlation = set(setters)
         if setters:  # the class keeps the correlation-id context: its accessors and extractors are part of it
             correlation |= {m.name.value for m in methods
@@ -849,15 +854,16 @@ class StructuredLoggingScan:
                 self._scan_block(inner, attrs, local)
 
     def _calls_instance_wrapper(self, node: cst.CSTNode, attrs: set[str], local: set[str]) -> bool:
-        """A call through a wrapper the node holds or binds. A module-level wrapper instance stands in for
-        the module's ``logging.getLogger``: its instance is reported, the log lines through it are not."""
+        """A call through a wrapper. A module-level wrapper instance used through plain level methods
+        (``logger.info(...)``) stands in for the module's ``logging.getLogger``: its instance is reported,
+        those everyday log lines are not; calls of the wrapper's own API (``log.log_start``) are."""
         for call in nodes_of(node, cst.Call):
             func = call.func
             if not isinstance(func, cst.Attribute):
                 continue
             receiver = func.value
             if isinstance(receiver, cst.Name) and receiver.value in self.module_wrappers \
-                    and receiver.value not in local:
+                    and receiver.value not in local and func.attr.value in LEVEL_METHODS:
                 continue
             if self._is_wrapper_expr(receiver, attrs, local):
                 return True
@@ -868,6 +874,9 @@ class StructuredLoggingScan:
         for call in nodes_of(node, cst.Call):
             func = call.func
             if isinstance(func, cst.Name) and func.value in self._setters:
+                return True
+            if isinstance(func, cst.Attribute) and func.attr.value in ("set", "reset") \
+                    and dotted(func.value) in self.facts.correlation_vars:
                 return True
             method = self_attr(func)
             if method in self._reported_methods and not _OPERATION_LOG_NAME.search(method):
@@ -888,6 +897,23 @@ class StructuredLoggingScan:
             if isinstance(func, cst.Attribute) and func.attr.value in LEVEL_METHODS and self_attr(func.value):
                 return True
         return False
+
+
+_OPERATION_LOG_NODE = (
+    "import contextvars\nimport logging\n\nfrom omnibase_core.nodes import NodeEffect\n\n"
+    "logger = logging.getLogger(__name__)\n"
+    "_correlation_id = contextvars.ContextVar(\"correlation_id\", default=None)\n\n\n"
+    "class NodeStoreEffect(NodeEffect):\n"
+    "    def _bind_correlation_id(self, value):\n"
+    "        return _correlation_id.set(str(value))\n\n"
+    "    def _log_operation_start(self, operation, **fields):\n"
+    "        logger.info(\"%s started\", operation, extra={\"correlation_id\": _correlation_id.get(), **fields})\n\n"
+    "    async def put(self, key, correlation_id):\n"
+    "        token = self._bind_correlation_id(correlation_id)\n"
+    "        self._log_operation_start(\"put\", key=key)\n"
+    "        _correlation_id.reset(token)\n"
+    "        return key\n"
+)
 
 
 class ReportStructuredLogging(Codemod):
@@ -952,6 +978,12 @@ class ReportStructuredLogging(Codemod):
                 "        logger.info(\"writing %s\", item)\n"
                 "        return item\n"
             ),
+        ),
+        Example(
+            title="operation logs and correlation-id binding written as node methods are reported with their calls",
+            contract="name: n\nnode_type: EFFECT\nadvanced_features:\n  observability: {logging: {structured: true}}\n",
+            before=_OPERATION_LOG_NODE,
+            after=_OPERATION_LOG_NODE,
         ),
     )
 

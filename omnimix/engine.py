@@ -24,7 +24,7 @@ from omnimix.analysis import cache
 from omnimix.catalog import Catalog, load_catalog
 from omnimix.consolidation import consolidate as consolidate_results
 from omnimix.analysis.context import FileContext
-from omnimix.contract import ContractError, NodeContract, load_contract
+from omnimix.contract import ContractError, LoadedContract, NodeContract, load_contract
 from omnimix.contract.validation import validate_contract
 from omnimix.discovery import NodeDir, display_path, link_problem
 from omnimix.findings import Finding
@@ -541,7 +541,7 @@ def _main_class(classes: list[NodeClass], contract: NodeContract) -> NodeClass |
     return (preferred or classes or [None])[0]
 
 
-def _no_node_class(contract: str, loaded, display: str, contexts: dict[Path, FileContext],
+def _no_node_class(contract: str, loaded: LoadedContract, display: str, contexts: dict[Path, FileContext],
                    node_classes: list[NodeClass]) -> str:
     """Why a contract that declares a target state has no class to apply it to, as ``path:line: field: ...``."""
     defined = {statement.name.value: base_names(statement)

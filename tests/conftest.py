@@ -8,3 +8,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import os  # noqa: E402
 
 os.environ.setdefault("OMNIMIX_NO_CACHE", "1")
+
+# Hypothesis: "ci" (the default) is derandomised and small enough for the suite to stay fast; "long"
+# (HYPOTHESIS_PROFILE=long) runs thousands of examples for local runs, with the example database on.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+_SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large,
+                 HealthCheck.filter_too_much]
+settings.register_profile("ci", max_examples=60, derandomize=True, deadline=None, database=None,
+                          print_blob=True, suppress_health_check=_SLOW_IS_FINE)
+settings.register_profile("long", max_examples=2000, deadline=None, print_blob=True,
+                          suppress_health_check=_SLOW_IS_FINE)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -158,6 +158,8 @@ def test_consolidating_nodes_in_dangerously_named_folders_writes_an_inert_docstr
     for index, (cls, folder) in enumerate(folders.items()):
         directory = nodes / folder / "v1_0_0"
         directory.mkdir(parents=True)
+        for package in (directory.parent, directory):
+            (package / "__init__.py").write_text("")
         pair = PAIR.format(name=f"bridge-{cls.lower()}", port=8070 + index, tag="effect", health="/health")
         (directory / "node.py").write_text(NODE.format(name=cls.lower(), cls=cls, pair=pair))
         (directory / "contract.yaml").write_text(CONTRACT.format(name=cls.lower(), cls=cls))

@@ -189,7 +189,7 @@ def test_the_dry_run_of_all_twelve_nodes_fits_150_lines_at_80_columns(results, m
     """`omnimix migrate NODES` on an 80-column stderr, fed the fixture's migration (computing it again costs
     minutes): everything after the migration runs as it does for users."""
     monkeypatch.setattr(omnimix.cli, "migrate_nodes", lambda nodes, base, **options: list(results))
-    monkeypatch.setattr(omnimix.cli, "scan_paths", lambda files, base, jobs=1: [s for r in results for s in r.scans])
+    monkeypatch.setattr(omnimix.cli, "scan_paths", lambda files, base, **options: [s for r in results for s in r.scans])
     monkeypatch.setattr(omnimix.cli, "err", Console(stderr=True, width=80, highlight=False))
     monkeypatch.chdir(REPO)
     run = runner.invoke(app, ["migrate", str(NODES.relative_to(REPO))])
@@ -262,7 +262,7 @@ def test_a_failing_node_does_not_stop_the_batch_and_is_listed_at_the_end(tmp_pat
     lines = run.stderr.splitlines()
     failed = lines.index("1 node(s) failed:")
     assert lines[failed + 1].startswith("  bad: input-error:")
-    assert "contract.yaml:2: node_type" in flat("\n".join(lines[failed:]))
+    assert "node_type: Input should be a valid string" in flat("\n".join(lines[failed:]))
 
 
 def test_the_progress_bar_names_the_node_in_flight_only_on_a_terminal(tmp_path):

@@ -207,3 +207,125 @@ def test_a_dedicated_dlq_producer_is_a_dead_letter_write():
                 await self._dlq_producer.send_and_wait(self._topic, message.value)
         """
     assert spans(source) == [(3, 3), (5, 6)]
+
+
+# -- families seen in nodes written in another hand -----------------------------------------
+def test_safe_offsets_outcome_type_and_dlq_snapshot():
+    findings = spans(ReplaceDeadLetterQueue.examples[2].before)
+    assert findings == [
+        (7, 10),  # outcome enum with a dead-lettered member
+        (18, 19),  # DLQ counters
+        (26, 26),  # outcomes recorded for the commit
+        (27, 29),  # safe offsets, committed only when there are some
+        (35, 35),  # the dead-letter write
+        (39, 47),  # safe-offset calculation
+        (49, 57),  # publisher
+        (59, 60),  # snapshot of the DLQ counters
+    ]
+
+
+def test_a_router_named_for_dead_lettering_and_the_commit_gate_on_its_outcome():
+    source = """\
+        class NodeFold:
+            def __init__(self, consumer, producer):
+                self._consumer = consumer
+                self._producer = producer
+                self._dlq_enabled = True
+
+            async def consume(self, messages):
+                last = None
+                for message in messages:
+                    outcome = await self._ingest(message)
+                    if outcome is None:
+                        break
+                    if outcome == "folded":
+                        self.folded += 1
+                    last = message.offset
+                if last is not None:
+                    await self._consumer.commit(last + 1)
+
+            async def _ingest(self, message):
+                try:
+                    return self.fold(message)
+                except ValueError as exc:
+                    return await self._dead_letter_or_drop(message, exc)
+
+            async def _dead_letter_or_drop(self, message, error):
+                if not self._dlq_enabled:
+                    return "dropped"
+                return await self._publish_to_dlq(message, error)
+
+            async def _publish_to_dlq(self, message, error):
+                await self._producer.send(f"{message.topic}.dlq", {"error": str(error)})
+                return "dead_lettered"
+        """
+    assert spans(source) == [(5, 5), (11, 12), (23, 23), (25, 28), (30, 32)]
+
+
+def test_dlq_entries_of_reports_and_a_health_guard_that_only_answers():
+    source = """\
+        import logging
+
+        logger = logging.getLogger(__name__)
+
+
+        class NodeSink:
+            def __init__(self, producer):
+                self._producer = producer
+                self._dlq_enabled = True
+                self._dlq_count = 0
+
+            async def _publish_to_dlq(self, message):
+                await self._producer.send_and_wait(f"{message.topic}.dlq", message.value)
+                self._dlq_count += 1
+
+            def get_metrics(self):
+                snapshot = {"uptime": 1.0}
+                snapshot["dlq_count"] = self._dlq_count
+                return snapshot
+
+            async def check_dlq(self):
+                if not self._dlq_enabled:
+                    return "healthy", "dead-letter queue disabled", {}
+                return "healthy", "ok", {}
+
+            async def start(self):
+                if self._producer is None and self._dlq_enabled:
+                    logger.warning("No producer: dead-letter publishing is disabled")
+        """
+    assert spans(source) == [(9, 10), (12, 14), (18, 18), (27, 28)]
+
+
+def test_dlq_types_and_the_helper_that_prepares_the_envelope():
+    source = """\
+        from typing import TypedDict
+
+
+        class DeadLetterStats(TypedDict):
+            sent: int
+            failures: int
+
+
+        class StepFailedError(Exception):
+            def __init__(self, step):
+                super().__init__(step)
+                self.step = step
+
+
+        def _decode_for_dlq(value):
+            return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
+
+
+        class NodeSteps:
+            def __init__(self, producer):
+                self._producer = producer
+
+            async def run(self, message, step):
+                if not await self.apply(step):
+                    await self._publish_to_dlq(message, StepFailedError(step))
+
+            async def _publish_to_dlq(self, message, error):
+                body = {"original_value": _decode_for_dlq(message.value), "error": str(error)}
+                await self._producer.send(f"{message.topic}.dlq", body)
+        """
+    assert spans(source) == [(4, 6), (9, 12), (15, 16), (25, 25), (27, 29)]

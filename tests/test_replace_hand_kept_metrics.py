@@ -506,3 +506,216 @@ def test_one_line_suites_are_located():
         """)
     assert spans(findings) == [(6, 6), (8, 8), (10, 10)]
     assert "shared line" in findings[0].reason
+
+
+# -- families seen in nodes written in another hand -----------------------------------------
+def test_metrics_model_in_the_models_module_beside_the_node(tmp_path):
+    (tmp_path / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "models.py").write_text(dedent("""\
+        from pydantic import BaseModel, Field
+
+
+        class ModelCallUsage(BaseModel):
+            prompt_tokens: int = 0
+            cost_usd: float = 0.0
+
+
+        class CallMetrics(BaseModel):
+            calls: int = 0
+            failures: int = 0
+            total_ms: float = 0.0
+            by_model: dict[str, int] = Field(default_factory=dict)
+
+            def record_call(self, model: str) -> None:
+                self.calls += 1
+                self.by_model[model] = self.by_model.get(model, 0) + 1
+
+            def record_failure(self) -> None:
+                self.failures += 1
+
+            @property
+            def failure_rate(self) -> float:
+                return self.failures / self.calls if self.calls else 0.0
+
+            def snapshot(self) -> dict:
+                return {**self.model_dump(), "failure_rate": self.failure_rate}
+        """), encoding="utf-8")
+    findings = scan("""\
+        from omnibase_core.nodes import NodeEffect
+
+        from .models import CallMetrics
+
+
+        class NodeGatewayEffect(NodeEffect):
+            def __init__(self, container, client) -> None:
+                super().__init__(container)
+                self._client = client
+                self._metrics = CallMetrics()
+
+            async def call(self, model: str, body: dict) -> dict:
+                self._metrics.record_call(model)
+                try:
+                    return await self._client.post(f"/{model}", json=body)
+                except OSError:
+                    self._metrics.record_failure()
+                    raise
+
+            def get_metrics(self) -> dict:
+                return self._metrics.snapshot()
+        """, tmp_path)
+    assert spans(findings) == [(10, 10), (13, 13), (17, 17), (20, 21)]
+    models = FileContext(tmp_path / "models.py", "models.py", (tmp_path / "models.py").read_text())
+    assert [(f.start_line, f.symbol) for f in ReplaceHandKeptMetrics().detect(models)] == [(9, "CallMetrics")]
+
+
+def test_typed_dict_shapes_and_their_builders_in_a_metrics_module(tmp_path):
+    (tmp_path / "__init__.py").write_text("", encoding="utf-8")
+    metrics = dedent("""\
+        from typing import TypedDict
+
+
+        class StepCounters(TypedDict):
+            count: int
+            failures: int
+            total_ms: float
+
+
+        class DeadLetterCounters(TypedDict):
+            sent: int
+
+
+        class FlowMetrics(TypedDict):
+            steps: dict[str, StepCounters]
+            dead_letter: DeadLetterCounters
+            started_at: float
+
+
+        def new_flow_metrics(started_at: float) -> FlowMetrics:
+            return FlowMetrics(steps={}, dead_letter=DeadLetterCounters(sent=0), started_at=started_at)
+
+
+        def new_step_counters() -> StepCounters:
+            return StepCounters(count=0, failures=0, total_ms=0.0)
+        """)
+    (tmp_path / "metrics.py").write_text(metrics, encoding="utf-8")
+    findings = scan("""\
+        from omnibase_core.nodes import NodeOrchestrator
+
+        from .metrics import FlowMetrics, new_flow_metrics, new_step_counters
+
+
+        class NodeFlowOrchestrator(NodeOrchestrator):
+            def __init__(self, container, clock) -> None:
+                super().__init__(container)
+                self._clock = clock
+                self._metrics: FlowMetrics = new_flow_metrics(clock.monotonic())
+
+            def _update_step_metrics(self, step: str, ms: float, ok: bool) -> None:
+                steps = self._metrics["steps"]
+                if step not in steps:
+                    steps[step] = new_step_counters()
+                counters = steps[step]
+                counters["count"] += 1
+                counters["total_ms"] += ms
+                if not ok:
+                    counters["failures"] += 1
+
+            def get_metrics(self) -> dict:
+                steps = self._metrics["steps"]
+                total = sum(c["count"] for c in steps.values())
+                return {"total": total, "avg_ms": sum(c["total_ms"] for c in steps.values()) / total if total else 0.0}
+        """, tmp_path)
+    assert spans(findings) == [(10, 10), (12, 20), (22, 25)]
+    ctx = FileContext(tmp_path / "metrics.py", "metrics.py", metrics)
+    found = {(f.symbol, f.reason.split(":")[0]) for f in ReplaceHandKeptMetrics().detect(ctx)}
+    assert {symbol for symbol, _ in found} == {"StepCounters", "FlowMetrics", "new_flow_metrics", "new_step_counters"}
+
+
+def test_a_timer_whose_duration_is_returned_is_output_not_a_metric():
+    findings = scan("""\
+        import time
+
+        from omnibase_core.nodes import NodeEffect
+
+
+        class NodeFetchEffect(NodeEffect):
+            def __init__(self, container, client) -> None:
+                super().__init__(container)
+                self._client = client
+                self._fetches = 0
+
+            async def fetch(self, url: str) -> dict:
+                started = time.perf_counter()
+                body = await self._client.get(url)
+                elapsed_ms = (time.perf_counter() - started) * 1000.0
+                self._fetches += 1
+                return {"body": body, "elapsed_ms": elapsed_ms}
+
+            async def ping(self, url: str) -> None:
+                started = time.perf_counter()
+                await self._client.get(url)
+                self._last_ping_ms = (time.perf_counter() - started) * 1000.0
+
+            def stats(self) -> dict:
+                return {"fetches": self._fetches}
+        """)
+    assert (13, 13) not in spans(findings) and (16, 16) in spans(findings)
+
+
+def test_a_method_that_logs_and_counts_keeps_its_call_sites_out():
+    findings = scan("""\
+        import logging
+
+        from omnibase_core.nodes import NodeEffect
+
+        logger = logging.getLogger(__name__)
+
+
+        class NodePollEffect(NodeEffect):
+            def __init__(self, container, client) -> None:
+                super().__init__(container)
+                self._client = client
+                self._retries = 0
+
+            async def poll(self) -> dict:
+                for attempt in range(3):
+                    try:
+                        return await self._client.get("/jobs")
+                    except OSError as exc:
+                        self._log_retry(attempt, exc)
+                raise RuntimeError("no jobs")
+
+            def _log_retry(self, attempt: int, error: Exception) -> None:
+                self._retries += 1
+                logger.warning("poll failed (attempt %d): %s", attempt, error)
+
+            def get_metrics(self) -> dict:
+                return {"retries": self._retries}
+        """)
+    assert spans(findings) == [(12, 12), (23, 23), (26, 27)]
+
+
+def test_a_read_out_of_dead_letter_counters_is_not_a_metrics_helper():
+    findings = scan("""\
+        from omnibase_core.nodes import NodeEffect
+
+
+        class NodeSinkEffect(NodeEffect):
+            def __init__(self, container, sink) -> None:
+                super().__init__(container)
+                self._sink = sink
+                self._writes = 0
+                self._dlq_sent = 0
+                self._dlq_failed = 0
+
+            async def write(self, row: dict) -> None:
+                await self._sink.write(row)
+                self._writes += 1
+
+            def get_dlq_stats(self) -> dict:
+                return {"sent": self._dlq_sent, "failed": self._dlq_failed}
+
+            def get_metrics(self) -> dict:
+                return {"writes": self._writes, "dead_letter": self.get_dlq_stats()}
+        """)
+    assert spans(findings) == [(8, 8), (14, 14), (19, 20)]

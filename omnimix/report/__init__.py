@@ -25,13 +25,10 @@ def _count(count: LineCount | None) -> dict[str, int] | None:
 
 
 def node_totals(result: NodeResult) -> tuple[LineCount, LineCount]:
-    """Lines of the node's files before and after (deleted files count zero after)."""
-    before = after = ZERO
-    for change in result.changes:
-        before = before + count_lines(change.before or "")
-        if change.after is not None:
-            after = after + count_lines(change.after)
-    return before, after
+    """Lines of the node's own files before and after (deleted files count zero after; a shared
+    mixin the run creates is counted once for the run, not in each node)."""
+    payoff = node_payoff(result)
+    return payoff.before, payoff.after
 
 
 def migration_json(
