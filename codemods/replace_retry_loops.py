@@ -1206,9 +1206,10 @@ class ReplaceRetryLoops(Codemod):
                     "omnibase-core has no equivalent")
         if kinds <= {"applied"}:
             return (Action.KEEP, Safety.SAFE, "applies the hand-written retry wrapper; it goes when the wrapper does")
+        scheduling = {"reschedule", "schedule", "scheduler"}
         if kinds <= {"setting", "constant", "budget"}:
             return (Action.KEEP, Safety.SAFE, "settings read only by the hand-written retry code; they go with it")
-        if kinds <= {"reschedule", "schedule", "scheduler", "constant"}:
+        if kinds & scheduling and kinds <= scheduling | {"setting", "constant", "budget"}:
             return (Action.KEEP, Safety.SAFE,
                     "work re-scheduled 2 ** retry_count seconds out and run when due: omnibase-core has no scheduler "
                     "for failed work (ModelRetryPolicy only computes delays, with jitter)")

@@ -127,7 +127,7 @@ def redaction_facts(ctx: FileContext, depth: int = 0) -> RedactionFacts:
             continue
         other = load_context(item.path) if depth < 2 else None
         if other is not None:
-            if item.name in redaction_facts(other, depth + 1).functions:
+            if item.name in _imported_facts(other, depth + 1).functions:
                 facts.functions.add(name)
         elif _NAME_HINT.search(item.name) and item.name[:1].islower():
             facts.functions.add(name)
@@ -145,6 +145,22 @@ def redaction_facts(ctx: FileContext, depth: int = 0) -> RedactionFacts:
     for cls in classes:
         if _NAME_HINT.search(cls.name.value) and any(id(m) in facts.methods for m in _methods(cls)):
             facts.classes.add(id(cls))
+    return facts
+
+
+_IMPORTED: dict[int, tuple[FileContext, int, RedactionFacts]] = {}
+
+
+def _imported_facts(ctx: FileContext, depth: int) -> RedactionFacts:
+    """``redaction_facts`` of an imported project module, once per parsed module (every node of a
+    package imports the same few helper modules)."""
+    known = _IMPORTED.get(id(ctx))
+    if known is not None and known[0] is ctx and known[1] == depth:
+        return known[2]
+    if len(_IMPORTED) >= 64:
+        del _IMPORTED[next(iter(_IMPORTED))]
+    facts = redaction_facts(ctx, depth)
+    _IMPORTED[id(ctx)] = (ctx, depth, facts)
     return facts
 
 

@@ -420,7 +420,7 @@ def logging_facts(ctx: FileContext, depth: int = 0) -> LoggingFacts:
             continue
         other = load_context(item.path) if depth < 2 else None
         if other is not None:
-            theirs = logging_facts(other, depth + 1)
+            theirs = _imported_facts(other, depth + 1)
             if item.name in theirs.wrapper_classes:
                 facts.wrapper_classes.add(name)
             if item.name in theirs.factories:
@@ -438,6 +438,22 @@ def logging_facts(ctx: FileContext, depth: int = 0) -> LoggingFacts:
             facts.factories.add(name)
         if facts.correlation_vars & _context_var_uses(function):
             facts.correlation_functions.add(name)
+    return facts
+
+
+_IMPORTED: dict[int, tuple[FileContext, int, LoggingFacts]] = {}
+
+
+def _imported_facts(ctx: FileContext, depth: int) -> LoggingFacts:
+    """``logging_facts`` of an imported project module, once per parsed module (``load_context`` hands
+    back the same context while the file is unchanged)."""
+    known = _IMPORTED.get(id(ctx))
+    if known is not None and known[0] is ctx and known[1] == depth:
+        return known[2]
+    if len(_IMPORTED) >= 64:
+        del _IMPORTED[next(iter(_IMPORTED))]
+    facts = logging_facts(ctx, depth)
+    _IMPORTED[id(ctx)] = (ctx, depth, facts)
     return facts
 
 

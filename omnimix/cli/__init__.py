@@ -51,10 +51,10 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False)
 
 JobsOpt = Annotated[int | None, typer.Option("--jobs", "-j", min=0, help="Worker processes; 0 = one per CPU "
-                                                                        "(default: jobs of [tool.omnimix], else 1).")]
+                                                                        "(default: jobs of \\[tool.omnimix], else 1).")]
 PathsArg = Annotated[list[Path], typer.Argument(help="Node directories, files or trees.", exists=True)]
 NodesArg = Annotated[list[Path] | None, typer.Argument(
-    help="Node directories, files or trees (default: nodes-root of [tool.omnimix], else the current directory).",
+    help="Node directories, files or trees (default: nodes-root of \\[tool.omnimix], else the current directory).",
     exists=True)]
 PythonOpt = Annotated[Path | None, typer.Option(
     "--python", exists=True, dir_okay=False,

@@ -125,6 +125,13 @@ CODES: tuple[Code, ...] = tuple([
         (5, "retry settings", r"settings read only by the hand-written retry code",
          "Settings read only by the hand-written retry code; they go with it.",
          "Migrate the retry code that reads them.", ()),
+        (6, "work re-scheduled after a delay", r"work re-scheduled",
+         "Failed work re-scheduled after an exponential delay and run when due; omnibase-core has no scheduler "
+         "for failed work.",
+         "Nothing in omnibase-core 0.47.57: it stays with its schedule and the loop running it.", _RETRY),
+        (7, "error carrying retry advice", r"an error that carries retry advice",
+         "An error that carries retry advice (a Retry-After) to the hand-written retry loop; it goes with it.",
+         "Migrate the retry loop that reads it.", ()),
     ),
     *_codes(
         Concern.HEALTH_CHECK,
@@ -236,6 +243,10 @@ CODES: tuple[Code, ...] = tuple([
          "obstacle (reset in a method, float or computed increments, public, reached from elsewhere...).",
          "Remove the obstacle the reason names (an int counter initialised once to 0 in __init__, private, "
          "incremented only by literals).", _METRICS),
+        (16, "builder of a kept metrics type", r"builds or summarises a kept metrics type",
+         "Code that builds or summarises a metrics type that stays (zeroed counters, computed averages and "
+         "rates); MixinMetrics has no equivalent.",
+         "omnibase-core gaining a metrics model with computed rates.", _METRICS),
     ),
     *_codes(
         Concern.DEAD_LETTER_QUEUE,
@@ -254,6 +265,15 @@ CODES: tuple[Code, ...] = tuple([
         (9, "acts on the dead-letter outcome", r"acts on the outcome of the dead-letter write", DLQ_REASON,
          "As OMX501.", ()),
         (10, "DLQ section of a report", r"DLQ section of a report", DLQ_REASON, "As OMX501.", ()),
+        (11, "error type carrying a failure to the DLQ", r"error type built only to carry a failure to the DLQ",
+         DLQ_REASON, "As OMX501.", ()),
+        (12, "outcome type of dead-lettered messages", r"outcome type that tells dead-lettered", DLQ_REASON,
+         "As OMX501.", ()),
+        (13, "dead-letter envelope preparation", r"prepares the failed message for the dead-letter envelope",
+         DLQ_REASON, "As OMX501.", ()),
+        (14, "DLQ counters", r"(record type|snapshot) of the DLQ counters", DLQ_REASON, "As OMX501.", ()),
+        (15, "safe-offset bookkeeping", r"safe-offset calculation|records which messages are done", DLQ_REASON,
+         "As OMX501.", ()),
     ),
     *_codes(
         Concern.STRUCTURED_LOGGING,
@@ -275,6 +295,10 @@ CODES: tuple[Code, ...] = tuple([
          "As OMX601.", ()),
         (8, "structured logging helper", r"structured logging helper", LOGGING_REASON, "As OMX601.",
          ("emit_log_event_sync",)),
+        (9, "operation log through the node's helper", r"operation log through the node's helper", LOGGING_REASON,
+         "As OMX601.", ()),
+        (10, "structured log context builder", r"structured log context builder", LOGGING_REASON, "As OMX601.", ()),
+        (11, "support of the logger wrapper", r"support of the logger wrapper", LOGGING_REASON, "As OMX601.", ()),
     ),
     *_codes(
         Concern.REDACTION,
@@ -291,6 +315,7 @@ CODES: tuple[Code, ...] = tuple([
         (4, "call of a redaction helper", r"call of a redaction helper", REDACTION_REASON, "As OMX701.", ()),
         (5, "redaction constant", r"module constant used only by redaction code", REDACTION_REASON,
          "As OMX701.", ()),
+        (6, "helper of the redaction code", r"helper of the redaction code", REDACTION_REASON, "As OMX701.", ()),
     ),
     *_codes(
         Concern.SERVICE_REGISTRATION,
