@@ -1998,10 +1998,13 @@ _CACHE_AFTER = dedent("""\
             async with self._lock:
                 self._store[key] = value
 
+        def _counter(self, name: str) -> float:
+            return MixinMetrics.get_metrics(self).get(name, {}).get("value", 0)
+
         def get_stats(self) -> dict[str, int]:
             return {
-                "lookups": MixinMetrics.get_metrics(self).get("lookups", {}).get("value", 0),
-                "misses": MixinMetrics.get_metrics(self).get("misses", {}).get("value", 0),
+                "lookups": self._counter("lookups"),
+                "misses": self._counter("misses"),
             }
 """)
 
@@ -2246,14 +2249,17 @@ _WINDOW_AFTER = dedent("""\
                 if rate > self._peak_rate:
                     self._peak_rate = rate
 
+        def _counter(self, name: str) -> float:
+            return MixinMetrics.get_metrics(self).get(name, {}).get("value", 0)
+
         async def get_metrics(self) -> dict[str, float]:
             now = self._clock.monotonic()
             async with self._metrics_lock:
                 while self._window and self._window[0] < now - WINDOW_SECONDS:
                     self._window.popleft()
                 return {
-                    "sent": MixinMetrics.get_metrics(self).get("sent", {}).get("value", 0),
-                    "failed": MixinMetrics.get_metrics(self).get("failed", {}).get("value", 0),
+                    "sent": self._counter("sent"),
+                    "failed": self._counter("failed"),
                     "rate": len(self._window) / WINDOW_SECONDS,
                     "peak_rate": self._peak_rate,
                 }
@@ -2392,13 +2398,46 @@ def _migrate_counters(state: MigrationState) -> tuple[dict[str, str], set[str]]:
     locks = {name for name, record in info.attrs.items()
              if isinstance(record.first_value, cst.Call) and _call_name(record.first_value) in _LOCK_FACTORIES
              and len(record.assigns) == 1 and record.init_statements}
-    migration = _CounterMigration(state.node_class, names, locks)
+    probe = _CounterMigration(state.node_class, names, locks)
+    state.module.visit(probe)
+    accessor = _accessor_name(state.module) if probe.reads >= 2 else None
+    migration = _CounterMigration(state.node_class, names, locks, accessor=accessor)
     state.rewrite(migration)
     unused = {lock for lock in migration.flattened if not _still_used(state.module, state.node_class, lock)}
     if unused:
         state.rewrite(_CounterMigration(state.node_class, {}, set(), drop=unused))
     state.add_import(MIXIN_MODULE, MIXIN)
     return names, unused
+
+
+_ACCESSOR_NAMES = ("_counter", "_counter_value", "_mixin_counter")
+
+
+def _accessor_name(module: cst.Module) -> str | None:
+    """Name of the one read accessor a class gets when it reads migrated counters in several places: the
+    first of ``_ACCESSOR_NAMES`` the module does not already use (none: reads stay inline)."""
+    used = {name.value for name in _find(module, cst.Name)}
+    return next((name for name in _ACCESSOR_NAMES if name not in used), None)
+
+
+def _with_accessor(cls: cst.ClassDef, accessor: str, before: str | None) -> cst.ClassDef:
+    """``cls`` with the counter read accessor, placed before the first method that reads a counter."""
+    method = cst.parse_statement(
+        f"def {accessor}(self, name: str) -> float:\n"
+        f"    return {MIXIN}.get_metrics(self).get(name, {{}}).get(\"value\", 0)\n")
+    body = list(cls.body.body)
+    index = next((i for i, s in enumerate(body) if isinstance(s, cst.FunctionDef) and s.name.value == before),
+                 len(body))
+    blank = cst.EmptyLine(indent=False)
+    if index < len(body) and body[index].leading_lines and all(
+            line.comment is None for line in body[index].leading_lines):
+        anchor = body[index]
+        method = method.with_changes(leading_lines=anchor.leading_lines)
+        body[index] = anchor.with_changes(leading_lines=[blank])
+    else:
+        method = method.with_changes(leading_lines=[blank])
+    body.insert(index, method)
+    return cls.with_changes(body=cls.body.with_changes(body=body))
 
 
 def _unique_names(attrs: list[str], module: cst.Module) -> dict[str, str]:
@@ -2451,15 +2490,19 @@ class _CounterMigration(cst.CSTTransformer):
     """``self._x += n`` -> ``self.increment_counter("x", n)``; reads -> MixinMetrics.get_metrics(self)."""
 
     def __init__(self, class_name: str, names: dict[str, str], locks: set[str],
-                 drop: set[str] | None = None) -> None:
+                 drop: set[str] | None = None, accessor: str | None = None) -> None:
         self.class_name = class_name
         self.names = names
         self.locks = locks
         self.drop = drop or set()
+        self.accessor = accessor
         self.classes: list[str] = []
         self.quotes: list[str] = []
         self.generated: set[int] = set()
         self.flattened: set[str] = set()
+        self.reads = 0
+        self.reading_method: str | None = None
+        self._method: list[str] = []
 
     def _active(self) -> bool:
         return self.classes == [self.class_name]
@@ -2468,7 +2511,18 @@ class _CounterMigration(cst.CSTTransformer):
         self.classes.append(node.name.value)
 
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        active = self._active()
         self.classes.pop()
+        if not active or self.accessor is None or not self.reads:
+            return updated_node
+        return _with_accessor(updated_node, self.accessor, self.reading_method)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._method.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef,
+                          updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        self._method.pop()
         return updated_node
 
     def visit_FormattedString(self, node: cst.FormattedString) -> None:
@@ -2512,10 +2566,15 @@ class _CounterMigration(cst.CSTTransformer):
         attr = self._migrated(original_node)
         if attr is None:
             return updated_node
+        self.reads += 1
+        if self.reading_method is None and len(self.classes) == 1 and self._method:
+            self.reading_method = self._method[0]
         name = self._quoted(self.names[attr])
-        value = self._quoted("value")
-        return cst.parse_expression(f"{MIXIN}.get_metrics(self).get({name}, {{}}).get({value}, 0)").with_changes(
-            lpar=updated_node.lpar, rpar=updated_node.rpar)
+        if self.accessor is not None:
+            expression = f"self.{self.accessor}({name})"
+        else:
+            expression = f"{MIXIN}.get_metrics(self).get({name}, {{}}).get({self._quoted('value')}, 0)"
+        return cst.parse_expression(expression).with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
 
     def _quoted(self, text: str) -> str:
         quote = "'" if self.quotes and '"' in self.quotes[-1] else '"'

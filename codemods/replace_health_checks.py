@@ -463,8 +463,8 @@ class _ModuleHealth:
         return found
 
     def _collect_class(self, cls_name: str, info: _ClassHealth) -> None:
-        for arg in self.local_mixin_bases(info.node):
-            self.items.append(_Item("base", (arg,), cls_name, _last_name(arg.value)))
+        # A node listing the local mixin among its bases is not health code of its own: the mixin module
+        # is reported, and the migration removes the base along with the registration hook.
         for name, kind in info.kinds.items():
             self.items.append(_Item(kind, (info.methods[name],), f"{cls_name}.{name}"))
         blocks = [(name, block) for name, func in info.methods.items()
@@ -809,8 +809,6 @@ class ReplaceHealthChecks(Codemod):
                 note = reason
             elif outcome is not Outcome.APPLIED:
                 note = f"left as it is with the registration it belongs to: {reason.split('; ')[0]}"
-            elif kind == "base":
-                note = f"{plan.mixin.base_name} removed from the bases; MixinHealthCheck takes its place"
             elif kind == "setup":
                 note = "removed: MixinHealthCheck needs no set-up (the local result cache and its TTL are dropped)"
             else:
@@ -857,11 +855,6 @@ def _verdict_setup(item: _Item) -> tuple[Action, Safety, str, str]:
             "needs no set-up and has no cache")
 
 
-def _verdict_base(item: _Item) -> tuple[Action, Safety, str, str]:
-    return (Action.REPLACE, Safety.UNSAFE, "omnibase_core MixinHealthCheck",
-            f"{item.name} inherits the project-local health mixin {item.detail}")
-
-
 def _verdict_dict(item: _Item) -> tuple[Action, Safety, str, str]:
     return (Action.KEEP, Safety.SAFE, "",
             f"hand-built health document {item.name}: its public dict shape (keys, per-component details, "
@@ -880,10 +873,10 @@ def _verdict_state(item: _Item) -> tuple[Action, Safety, str, str]:
 
 _VERDICTS = {
     "mixin": _verdict_mixin, "support": _verdict_support, "probe": _verdict_probe,
-    "check": _verdict_check, "hook": _verdict_hook, "setup": _verdict_setup, "base": _verdict_base,
+    "check": _verdict_check, "hook": _verdict_hook, "setup": _verdict_setup,
     "dict": _verdict_dict, "helper": _verdict_helper, "state": _verdict_state, "constants": _verdict_state,
 }
-_GROUP_KINDS = frozenset({"base", "setup", "hook", "check"})
+_GROUP_KINDS = frozenset({"setup", "hook", "check"})
 
 
 def _kept_note(finding: Finding, path: Path, state: MigrationState) -> str:
@@ -969,7 +962,8 @@ class _Plan:
 
     def applied_note(self) -> str:
         names = ", ".join(repr(r.name) for r in self.registrations) or "no checks"
-        note = (f"{self.mixin.class_name} replaced by MixinHealthCheck: get_health_checks() runs {names} with "
+        note = (f"{self.mixin.class_name} replaced by MixinHealthCheck ({self.mixin.base_name} removed from the "
+                f"node's bases): get_health_checks() runs {names} with "
                 "the same timeouts and critical/non-critical roll-up; the local result cache is dropped")
         if self.delegates:
             note += "; " + ", ".join(f"{d.name.value}()" for d in self.delegates) + " delegates to health_check_async()"

@@ -11,6 +11,7 @@ os.environ.setdefault("OMNIMIX_NO_CACHE", "1")
 
 # Hypothesis: "ci" (the default) is derandomised and small enough for the suite to stay fast; "long"
 # (HYPOTHESIS_PROFILE=long) runs thousands of examples for local runs, with the example database on.
+# OMNIMIX_HYPOTHESIS_EXAMPLES=N sets the chosen profile's max_examples (the base the properties scale from).
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large,
@@ -19,4 +20,9 @@ settings.register_profile("ci", max_examples=60, derandomize=True, deadline=None
                           print_blob=True, suppress_health_check=_SLOW_IS_FINE)
 settings.register_profile("long", max_examples=2000, deadline=None, print_blob=True,
                           suppress_health_check=_SLOW_IS_FINE)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+if os.environ.get("OMNIMIX_HYPOTHESIS_EXAMPLES"):
+    settings.register_profile(f"{_PROFILE}-bounded", settings.get_profile(_PROFILE),
+                              max_examples=int(os.environ["OMNIMIX_HYPOTHESIS_EXAMPLES"]))
+    _PROFILE = f"{_PROFILE}-bounded"
+settings.load_profile(_PROFILE)

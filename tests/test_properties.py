@@ -1,5 +1,6 @@
 """Properties: code with nothing to migrate is left byte-identical; a migration is idempotent; every output
-parses; the printed diff, applied with `git apply` to the original tree, gives exactly the written files.
+parses; the printed diff, applied with `git apply` to the original tree, gives exactly the written files;
+``restore`` after ``--write`` gives back the original bytes.
 
 Inputs come from the node modules of both fixture corpora (``corpus_variants``: renamed locals, reordered
 methods, comments and blank lines added) and from hypothesmith's random valid Python. The number of
@@ -17,14 +18,14 @@ from pathlib import Path
 import libcst as cst
 import pytest
 import yaml
-from hypothesis import assume, given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from codemod_examples import run_example, write_example_node
 from codemods.apply_declared_mixins import ApplyDeclaredMixins
 from codemods.base import Example
-from corpus_variants import Unit, corpus_units, random_units
+from corpus_variants import MODULES, Unit, corpus_units, random_units
 from omnimix.catalog import load_catalog
 from omnimix.cli import app
 from omnimix.contract.validation import composition_problem
@@ -207,17 +208,28 @@ def git(root: Path, *args: str, stdin: str | None = None) -> subprocess.Complete
     return subprocess.run(["git", *args], cwd=root, input=stdin, capture_output=True, text=True, check=False)
 
 
+def committed_node_tree(root: Path, unit: Unit) -> Path:
+    """``node_tree`` under the full contract, in a git repository with everything committed (so --write
+    finds no uncommitted work)."""
+    node = node_tree(root, unit, full_contract(unit.node_type))
+    for args in (("init", "-q"), ("add", "-A"), ("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "t")):
+        assert git(root, *args).returncode == 0
+    return node
+
+
+def migrate_flags(unit: Unit) -> list[str]:
+    return ["--no-verify", "--allow-longer", *(["--unsafe"] if unit.unsafe else [])]
+
+
 @settings(max_examples=scaled(1 / 6))
 @given(unit=corpus_units())
 def test_the_printed_diff_applied_with_git_apply_gives_the_written_files(unit, tmp_path_factory):
     base = tmp_path_factory.mktemp("diff")
     root = base / "tree"
-    node = node_tree(root, unit, full_contract(unit.node_type))
-    for args in (("init", "-q"), ("add", "-A"), ("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "t")):
-        assert git(root, *args).returncode == 0
+    node = committed_node_tree(root, unit)
     pristine = base / "pristine"
     shutil.copytree(root, pristine, ignore=shutil.ignore_patterns(".git"))
-    flags = ["--no-verify", "--allow-longer", *(["--unsafe"] if unit.unsafe else [])]
+    flags = migrate_flags(unit)
     dry = cli(root, "migrate", str(node.relative_to(root)), *flags)
     assert dry.exit_code == 0, dry.output
     written = cli(root, "migrate", str(node.relative_to(root)), "--write", *flags)
@@ -226,3 +238,55 @@ def test_the_printed_diff_applied_with_git_apply_gives_the_written_files(unit, t
         applied = git(pristine, "apply", "--whitespace=nowarn", "-", stdin=dry.stdout)
         assert applied.returncode == 0, f"{unit.origin}: {applied.stderr}\n{dry.stdout}"
     assert files_of(pristine) == files_of(root), unit.origin
+
+
+# -- restore after --write gives back the original bytes -------------------------------------------
+#: One entry per example of the restore property: whether its --write changed any file.
+RESTORE_EXAMPLES: list[bool] = []
+
+
+def git_paths(root: Path) -> set[str]:
+    """The files inside .git, but omnimix's own records (``.git/omnimix/``)."""
+    git_folder = root / ".git"
+    return {p.relative_to(git_folder).as_posix() for p in git_folder.rglob("*")
+            if p.is_file() and p.relative_to(git_folder).parts[0] != "omnimix"}
+
+
+def write_then_restore(root: Path, unit: Unit) -> bool:
+    """Commit the unit's node, ``migrate --write`` it, then ``restore``; assert every byte is back and
+    nothing was added or left behind but omnimix's records in .git. Returns whether --write changed files."""
+    node = committed_node_tree(root, unit)
+    before, git_before = files_of(root), git_paths(root)
+    written = cli(root, "migrate", str(node.relative_to(root)), "--write", *migrate_flags(unit))
+    assert written.exit_code == 0, f"{unit.origin}: {written.output}"
+    changed = files_of(root) != before
+    restored = cli(root, "restore")
+    if changed:
+        assert restored.exit_code == 0, f"{unit.origin}: {restored.output}"
+    after = files_of(root)
+    assert sorted(after) == sorted(before), f"{unit.origin}: added {sorted(set(after) - set(before))}, " \
+                                            f"missing {sorted(set(before) - set(after))}"
+    different = [path for path in before if after[path] != before[path]]
+    assert not different, f"{unit.origin}: restore left {different} different from the original"
+    assert git_paths(root) <= git_before | {"index"}, f"{unit.origin}: {sorted(git_paths(root) - git_before)}"
+    assert git(root, "status", "--porcelain").stdout == "", unit.origin
+    return changed
+
+
+@settings(max_examples=scaled(1 / 6))
+@given(unit=corpus_units())
+def test_restore_after_write_gives_back_the_original_bytes(unit, tmp_path_factory):
+    changed = write_then_restore(tmp_path_factory.mktemp("restore") / "tree", unit)
+    event("--write changed files" if changed else "--write changed nothing")
+    RESTORE_EXAMPLES.append(changed)
+
+
+def test_restore_after_write_gives_back_the_original_bytes_of_a_migrated_corpus_module(tmp_path):
+    module = next(module for module in MODULES if module.node_type)
+    assert write_then_restore(tmp_path / "tree", Unit(module.name, module.text, module.node_type, True))
+
+
+def test_the_restore_property_restored_written_changes():
+    if not RESTORE_EXAMPLES:
+        pytest.skip("the restore property did not run in this session")
+    assert any(RESTORE_EXAMPLES), f"none of {len(RESTORE_EXAMPLES)} examples of the restore property changed a file"

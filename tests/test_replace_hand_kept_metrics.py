@@ -338,8 +338,57 @@ def test_reads_in_fstrings_amounts_and_name_clashes(tmp_path):
         """, tmp_path)
     assert 'self.increment_counter("jobs_2", 2)' in after
     assert 'self.increment_counter("hits")' in after
-    assert "f\"{MixinMetrics.get_metrics(self).get('jobs_2', {}).get('value', 0)} jobs" in after
+    assert "f\"{self._counter('jobs_2')} jobs, {self._counter('hits')} hits\"" in after
     assert "self._jobs = 0" not in after and "self.__hits = 0" not in after
+
+
+def test_several_reads_go_through_one_accessor_and_a_single_read_stays_inline(tmp_path):
+    single, _ = migrate("""\
+        from omnibase_core.nodes import NodeEffect
+
+
+        class NodeJobEffect(NodeEffect):
+            def __init__(self, container) -> None:
+                super().__init__(container)
+                self._jobs = 0
+
+            def run(self) -> None:
+                self._jobs += 1
+
+            def describe(self) -> str:
+                return str(self._jobs)
+        """, tmp_path / "single")
+    assert 'str(MixinMetrics.get_metrics(self).get("jobs", {}).get("value", 0))' in single
+    assert "def _counter" not in single
+
+    several, _ = migrate("""\
+        from omnibase_core.nodes import NodeEffect
+
+
+        def _counter(name):
+            return name
+
+
+        class NodeJobEffect(NodeEffect):
+            def __init__(self, container) -> None:
+                super().__init__(container)
+                self._jobs = 0
+                self._fails = 0
+
+            def run(self, ok: bool) -> None:
+                self._jobs += 1
+                if not ok:
+                    self._fails += 1
+
+            # The snapshot.
+            def snapshot(self) -> dict[str, float]:
+                return {"jobs": self._jobs, "fails": self._fails}
+        """, tmp_path / "several")
+    assert several.count("MixinMetrics.get_metrics(self)") == 1
+    assert '"jobs": self._counter_value("jobs"), "fails": self._counter_value("fails")' in several
+    accessor = several.index("    def _counter_value(self, name: str) -> float:")
+    assert accessor < several.index("    # The snapshot.\n    def snapshot")
+    assert not any(line != line.rstrip() for line in several.splitlines())
 
 
 def test_counters_reached_by_name_or_float_or_computed_stay(tmp_path):
