@@ -73,6 +73,13 @@ def _call_name(call: cst.Call) -> str:
     return ""
 
 
+def _reads_the_mixin(node: cst.CSTNode) -> bool:
+    """Whether ``node`` calls ``MixinMetrics.get_metrics`` (the mixin's counters, read explicitly)."""
+    return any(isinstance(call.func, cst.Attribute) and call.func.attr.value == "get_metrics"
+               and isinstance(call.func.value, cst.Name) and call.func.value.value == MIXIN
+               for call in _find(node, cst.Call))
+
+
 def _is_number(node: cst.BaseExpression | None) -> bool:
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
         node = node.expression
@@ -850,6 +857,8 @@ class _ClassMetrics:
         refs = _refs(function.node.body)
         if refs.awaited or refs.attrs and all(_OTHER_CONCERN_ATTR.search(a) for a in refs.attrs):
             return False  # a read-out of dead-letter state belongs to that concern
+        if _reads_the_mixin(function.node.body):
+            return False  # a reader of MixinMetrics' own counters is omnibase-core's code already
         for statement in _walk(function.statements):
             for small in _small(statement):
                 for target in _assign_targets(small):

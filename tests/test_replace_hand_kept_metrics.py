@@ -8,6 +8,7 @@ from codemods.base import Example
 from codemods.replace_hand_kept_metrics import ReplaceHandKeptMetrics
 from omnimix.concerns import Action, Safety
 from omnimix.analysis.context import FileContext
+from omnimix.engine import scan_file
 from omnimix.migration_state import Outcome
 
 CONTRACT = "name: n\nnode_type: EFFECT\nmixins:\n  - {name: MixinMetrics}\n"
@@ -389,6 +390,10 @@ def test_several_reads_go_through_one_accessor_and_a_single_read_stays_inline(tm
     accessor = several.index("    def _counter_value(self, name: str) -> float:")
     assert accessor < several.index("    # The snapshot.\n    def snapshot")
     assert not any(line != line.rstrip() for line in several.splitlines())
+    # The accessor reads MixinMetrics: it is not hand-kept metrics, so a later run leaves it alone.
+    (tmp_path / "node.py").write_text(several)
+    scan = scan_file(tmp_path / "node.py", tmp_path, [ReplaceHandKeptMetrics()])
+    assert not [f for f in scan.findings if "_counter_value" in f.symbol]
 
 
 def test_counters_reached_by_name_or_float_or_computed_stay(tmp_path):

@@ -23,13 +23,15 @@ def _summary(data: dict) -> list[str]:
     totals = summary["totals"]
     labels = summary["dispositions"]
     counts = data["totals"]
+    prefix, short = short_names([row["node"] for row in summary["rows"]])
     out = ["## Summary", "",
            f"{counts['nodes']} node(s), {counts['changed']} changed; code lines {totals['before']['code_lines']} → "
            f"{totals['after']['code_lines']} ({totals['change']['code_lines']:+d}, {totals['percent']:+.1f}%); "
            f"gates: {counts['gates_passed']} passed, {counts['gates_failed']} failed.", "",
            "Each node's own files before and after; the disposition columns count the code lines of its "
            "findings (before) by what the migration did with them, each line once. Files the run creates and "
-           "project modules the nodes import are counted once, below the nodes.", "",
+           "project modules the nodes import are counted once, below the nodes."
+           + (f" Nodes under `{prefix}/`." if prefix else ""), "",
            "| node | status | lines before | lines after | code lines before | code lines after | change | "
            + " | ".join(labels) + " | gate |",
            "|---|---|---:|---:|---:|---:|---:|" + "---:|" * len(labels) + "---|"]
@@ -37,7 +39,7 @@ def _summary(data: dict) -> list[str]:
         change = row["after"]["code_lines"] - row["before"]["code_lines"]
         gate = row["gate"]
         verdict = "not run" if gate["status"] == "not_run" else f"{gate['status']} ({gate['seconds']:.1f}s)"
-        out.append(f"| {cell(row['node'])} | {row['status']} | {row['before']['lines']} | {row['after']['lines']} | "
+        out.append(f"| {cell(short[row['node']])} | {row['status']} | {row['before']['lines']} | {row['after']['lines']} | "
                    f"{row['before']['code_lines']} | {row['after']['code_lines']} | {change:+d} | "
                    + " | ".join(str(row["findings_code_lines"][label]) for label in labels) + f" | {verdict} |")
     for item in summary["shared"]:
