@@ -625,7 +625,9 @@ class ReplaceDeadLetterQueue(Codemod):
                 "        except ConnectionError:\n"
                 "            self.increment_counter(\"dlq_failures\")\n\n"
                 "    def metrics_snapshot(self):\n"
-                "        return {\"dlq_failures\": MixinMetrics.get_metrics(self).get(\"dlq_failures\", {}).get(\"value\", 0)}\n"
+                "        return {\n"
+                "            \"dlq_failures\": MixinMetrics.get_metrics(self).get(\"dlq_failures\", {}).get(\"value\", 0)\n"
+                "        }\n"
             ),
         ),
         Example(

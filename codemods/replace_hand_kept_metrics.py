@@ -2074,7 +2074,11 @@ _REDUCER_AFTER = dedent("""\
             return summary
 
         def get_metrics(self) -> dict[str, int]:
-            return {"publish_failures": MixinMetrics.get_metrics(self).get("publish_failures", {}).get("value", 0)}
+            return {
+                "publish_failures": MixinMetrics.get_metrics(self).get("publish_failures", {}).get(
+                    "value", 0
+                ),
+            }
 """)
 
 _PERCENTILE = dedent("""\

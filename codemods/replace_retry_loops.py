@@ -1039,7 +1039,11 @@ _DOUBLING_LOOP_ON_CONFIG = (
     '            except ConnectionError:\n'
     '                if attempt == 3:\n'
     '                    raise\n'
-    '                await asyncio.sleep(ModelRetryConfig(max_attempts=4, backoff_seconds=0.5).calculate_delay(attempt + 1, include_jitter=False))\n'
+    '                await asyncio.sleep(\n'
+    '                    ModelRetryConfig(max_attempts=4, backoff_seconds=0.5).calculate_delay(\n'
+    '                        attempt + 1, include_jitter=False\n'
+    '                    )\n'
+    '                )\n'
     '        raise RuntimeError("unreachable")\n'
 )
 

@@ -20,6 +20,7 @@ from libcst.metadata import MetadataWrapper
 
 from codemods.base import Codemod
 from codemods.registry import all_codemods
+from omnimix.analysis.wrap import line_limit, wrap_long_lines
 from omnimix.analysis import cache
 from omnimix.catalog import Catalog, load_catalog
 from omnimix.consolidation import consolidate as consolidate_results
@@ -336,7 +337,7 @@ def _migrate(
 
     changes = []
     for path, ctx in contexts.items():
-        after = None if path in state.deleted else keep_line_endings(ctx.text, state.text_of(path))
+        after = None if path in state.deleted else keep_line_endings(ctx.text, _wrapped(ctx, state.text_of(path)))
         changes.append(FileChange(path, ctx.display_path, ctx.text, after, sources[path].encoding, sources[path].bom))
     broken = _broken_outputs(changes)
     if broken:
@@ -377,6 +378,13 @@ def _unless_longer(result: NodeResult) -> NodeResult:
     unchanged = tuple(replace(c, after=c.before) for c in result.changes if c.before is not None)
     return replace(result, status=Status.UNCHANGED, changes=unchanged, decisions=decisions, concern_deltas=(),
                    mixins_applied=(), message=note)
+
+
+def _wrapped(ctx: FileContext, after: str) -> str:
+    """``after`` with the lines the migration made longer than the project's limit wrapped."""
+    if after == ctx.text:
+        return after
+    return wrap_long_lines(after, line_limit(ctx.path.parent), leave=frozenset(ctx.text.splitlines()))
 
 
 def _run_codemods(state: MigrationState, codemods: Sequence[Codemod]) -> list[ConcernDelta]:

@@ -1,5 +1,6 @@
 import importlib.util
 import sys
+import re
 import textwrap
 from pathlib import Path
 
@@ -379,13 +380,18 @@ def test_unsafe_replacement_deletes_the_unused_local_module(tmp_path):
     node = next(c.after for c in result.changes if c.path.name == "node.py")
     assert "ModelCircuitBreaker(limit" not in node
     assert ("ModelCircuitBreaker(failure_threshold=4, minimum_request_threshold=4, failure_rate_threshold=1.0, "
-            "timeout_seconds=30)") in node
+            "timeout_seconds=30)") in joined(node)
     assert "await self._call_through_breaker(self._fuse, self._smtp.send, message)" in node
     assert "except ModelOnexError:" in node
     assert '"fuse": self._fuse.get_current_state()' in node
     assert "fuses" not in node
     apply(result)
     assert migrate(tmp_path, "mailer", unsafe=True).status is Status.UNCHANGED
+
+
+def joined(code: str) -> str:
+    """``code`` with the lines a call was wrapped over joined back (as one line, without the trailing comma)."""
+    return re.sub(r",?\s*\n\s*\)", ")", re.sub(r"\(\s*\n\s*", "(", re.sub(r",\s*\n\s*(?=\w)", ", ", code)))
 
 
 def test_local_module_imported_elsewhere_is_kept(tmp_path):
@@ -413,7 +419,7 @@ def test_threshold_from_configuration_needs_the_contract(tmp_path):
                                                                           "{enabled: true, failure_threshold: 6}"))
     result = migrate(tmp_path, "mailer", unsafe=True)
     node = next(c.after for c in result.changes if c.path.name == "node.py")
-    assert "ModelCircuitBreaker(failure_threshold=6, minimum_request_threshold=6" in node
+    assert "ModelCircuitBreaker(failure_threshold=6, minimum_request_threshold=6" in joined(node)
 
 
 def test_replaced_breaker_runs_against_real_omnibase_core(tmp_path):

@@ -1,4 +1,6 @@
-"""Wrap lines that a rewrite made too long, inside their brackets, one argument per line (black's style)."""
+"""Wrap lines that a rewrite made too long, the way black does: a conditional expression goes into
+parentheses with ``if`` and ``else`` on lines of their own; otherwise the widest call is split inside its
+brackets, one argument per line."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ DEFAULT_LIMIT = 100
 
 
 def wrap_long_lines(code: str, limit: int = DEFAULT_LIMIT, *, leave: frozenset[str] = frozenset()) -> str:
-    """``code`` with each line longer than ``limit`` (and not in ``leave``) split at its widest call.
+    """``code`` with each line longer than ``limit`` (and not in ``leave``) split at its outermost bracket
+    or conditional expression, again until it fits or nothing is left to split.
 
-    A line with no call to split (a long string, say) stays as it is.
+    A line with nothing to split (a long string, say) stays as it is.
     """
     skipped: set[int] = set()
     for _ in range(50):
@@ -24,7 +27,7 @@ def wrap_long_lines(code: str, limit: int = DEFAULT_LIMIT, *, leave: frozenset[s
         if target is None:
             return code
         try:
-            wrapped = _explode_widest_call(code, target, lines[target - 1])
+            wrapped = _split_outermost(code, target, lines[target - 1], limit)
         except cst.ParserSyntaxError:
             return code
         if wrapped is None:
@@ -34,18 +37,88 @@ def wrap_long_lines(code: str, limit: int = DEFAULT_LIMIT, *, leave: frozenset[s
     return code
 
 
-def _explode_widest_call(code: str, line_number: int, line: str) -> str | None:
+def _splittable(node: cst.CSTNode) -> bool:
+    if isinstance(node, cst.IfExp):
+        return not node.lpar
+    if isinstance(node, cst.Call):
+        return bool(node.args)
+    if isinstance(node, (cst.Dict, cst.List, cst.Set)):
+        return bool(node.elements)
+    return isinstance(node, cst.Tuple) and bool(node.lpar) and bool(node.elements)
+
+
+def _split_outermost(code: str, line_number: int, line: str, limit: int) -> str | None:
+    """``code`` with the widest bracket or conditional expression that starts and ends on the line split,
+    as black splits it: the contents on one line of their own when they fit, else one element per line
+    with a trailing comma; ``if`` and ``else`` on lines of their own inside parentheses::
+
+        x = (
+            a
+            if b
+            else c
+        )
+    """
     wrapper = MetadataWrapper(cst.parse_module(code), unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
-    calls = [node for node, where in positions.items()
-             if isinstance(node, cst.Call) and node.args
-             and where.start.line == line_number and where.end.line == line_number]
-    if not calls:
+    found = [node for node, where in positions.items()
+             if _splittable(node) and where.start.line == line_number and where.end.line == line_number]
+    if not found:
         return None
-    widest = max(calls, key=lambda node: positions[node].end.column - positions[node].start.column)
-    extra = len(line) - len(line.lstrip()) - _block_indent(wrapper.module, positions, line_number)
-    exploded = _exploded(widest, " " * (max(extra, 0) + 4), " " * max(extra, 0))
-    return wrapper.module.deep_replace(widest, exploded).code
+    outer = max(found, key=lambda node: positions[node].end.column - positions[node].start.column)
+    block = _block_indent(wrapper.module, positions, line_number)
+    extra = len(line) - len(line.lstrip()) - block
+    inner, closing = " " * (max(extra, 0) + 4), " " * max(extra, 0)
+    hugged = None if isinstance(outer, cst.IfExp) else _hugged(outer, inner, closing, limit - block - len(inner))
+    if hugged is not None:
+        split = hugged
+    elif isinstance(outer, cst.IfExp):
+        split = outer.with_changes(
+            lpar=[cst.LeftParen(whitespace_after=_newline(inner))],
+            rpar=[cst.RightParen(whitespace_before=_newline(closing))],
+            whitespace_before_if=_newline(inner), whitespace_before_else=_newline(inner))
+    elif isinstance(outer, cst.Call):
+        split = _exploded(outer, inner, closing)
+    else:
+        split = _exploded_elements(outer, inner, closing)
+    return wrapper.module.deep_replace(outer, split).code
+
+
+def _hugged(node: cst.CSTNode, inner: str, outer: str, room: int) -> cst.CSTNode | None:
+    """``node`` with all its arguments or elements on one line of their own, when they fit in ``room``."""
+    items = list(node.args if isinstance(node, cst.Call) else node.elements)
+    spaced = [item.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+              for item in items[:-1]] + [items[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+    text = "".join(cst.Module([]).code_for_node(item) for item in spaced)
+    lone_argument = isinstance(node, cst.Call) and len(items) == 1  # split further inside, if need be
+    if "\n" in text or len(text) > room and not lone_argument:
+        return None
+    if isinstance(node, cst.Call):
+        spaced[-1] = spaced[-1].with_changes(whitespace_after_arg=_newline(outer))
+        return node.with_changes(whitespace_before_args=_newline(inner), args=spaced)
+    if isinstance(node, cst.Tuple):
+        if len(items) == 1:
+            return None  # a one-element tuple needs its comma
+        return node.with_changes(elements=spaced, lpar=[node.lpar[0].with_changes(whitespace_after=_newline(inner))],
+                                 rpar=[node.rpar[-1].with_changes(whitespace_before=_newline(outer))])
+    opening, closing = ("lbrace", "rbrace") if isinstance(node, (cst.Dict, cst.Set)) else ("lbracket", "rbracket")
+    return node.with_changes(
+        elements=spaced,
+        **{opening: getattr(node, opening).with_changes(whitespace_after=_newline(inner)),
+           closing: getattr(node, closing).with_changes(whitespace_before=_newline(outer))})
+
+
+def _exploded_elements(node: cst.Dict | cst.List | cst.Set | cst.Tuple, inner: str, outer: str) -> cst.CSTNode:
+    elements = [element.with_changes(comma=cst.Comma(
+        whitespace_after=_newline(outer if index == len(node.elements) - 1 else inner)))
+        for index, element in enumerate(node.elements)]
+    if isinstance(node, cst.Tuple):
+        return node.with_changes(elements=elements, lpar=[node.lpar[0].with_changes(whitespace_after=_newline(inner))],
+                                 rpar=[node.rpar[-1].with_changes(whitespace_before=cst.SimpleWhitespace(""))])
+    opening, closing = ("lbrace", "rbrace") if isinstance(node, (cst.Dict, cst.Set)) else ("lbracket", "rbracket")
+    return node.with_changes(
+        elements=elements,
+        **{opening: getattr(node, opening).with_changes(whitespace_after=_newline(inner)),
+           closing: getattr(node, closing).with_changes(whitespace_before=cst.SimpleWhitespace(""))})
 
 
 def _block_indent(module: cst.Module, positions, line_number: int) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -266,9 +267,11 @@ def _apply(family: Family, index_of: dict[int, NodeSource], mixins_dir: Path | N
         mixin_path = mixins_dir / f"{stem}{'' if suffix == 1 else suffix}.py"
         module_name = f"{dotted_module_name(mixins_dir / '__init__.py') or mixins_dir.name}.{mixin_path.stem}"
         moved = [_template(family, name).method.visit(ReplaceLiterals(attribute_of)) for name in family.methods]
-        docstring = (f"{family.concern.replace('_', ' ').capitalize()} code shared by the nodes.\n\n"
-                     f"{GENERATED_BY} {len(order)} copies ({', '.join(_short(n) for n in nodes)}); each\n"
-                     f"node sets the class attributes below and keeps this class as its first base.\n")
+        provenance = textwrap.fill(
+            f"{GENERATED_BY} {len(order)} copies ({', '.join(_short(n) for n in nodes)}); each node sets the "
+            "class attributes below and keeps this class as its first base.",
+            width=min(line_limit(mixins_dir), 100), break_long_words=False, break_on_hyphens=False)
+        docstring = f"{family.concern.replace('_', ' ').capitalize()} code shared by the nodes.\n\n{provenance}\n"
         mixin_text = mixin_module(
             class_name=mixin_name, docstring=docstring, methods=moved,
             attributes=[(p.name, p.type_name) for p in parameters], bindings=bindings,
