@@ -482,11 +482,14 @@ class _ModuleHealth:
                        and any(attr in _written_attributes(small) for small in s.body)]
             if updates and all(id(s) in mixed for s in updates):
                 state.discard(attr)
+        uptime = _uptime_origins(info) - state
         for name, block in blocks:
             symbol = f"{cls_name}.{name}"
             run: list[cst.BaseStatement] = []
             for statement in [*block, None]:
                 kind = self._statement_kind(statement, info, state) if statement is not None else None
+                if kind is None and name == "__init__" and _writes_only(statement, uptime):
+                    kind = "uptime"
                 if kind == "state" and id(statement) not in mixed:
                     run.append(statement)
                     continue
@@ -496,6 +499,8 @@ class _ModuleHealth:
                     run = []
                 if kind == "setup":
                     self.items.append(_Item("setup", (statement,), symbol, _call_target(statement.body[0].value)))
+                elif kind == "uptime":
+                    self.items.append(_Item("uptime", (statement,), symbol))
 
     def _statement_kind(self, statement: cst.BaseStatement, info: _ClassHealth, state: set[str]) -> str | None:
         if not isinstance(statement, cst.SimpleStatementLine):
@@ -629,6 +634,41 @@ def _self_assignments(info: _ClassHealth) -> list[tuple[str, str, cst.BaseExpres
                 continue
             found.extend((method, attr, value) for t in targets if (attr := _self_attr(t)))
     return found
+
+
+_CLOCK_READINGS = frozenset({"monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns", "time", "time_ns",
+                             "now", "utcnow"})
+_METRICS_METHOD = re.compile(r"metric|stat|snapshot|telemetry", re.IGNORECASE)
+
+
+def _uptime_origins(info: _ClassHealth) -> set[str]:
+    """Start times taken once in the constructor that only health and metrics methods read (for uptime).
+
+    Reads in the constructor itself hand the origin over while wiring (to a metrics model) and do not count.
+    """
+    assigned: dict[str, list[tuple[str, cst.BaseExpression | None]]] = {}
+    for method, attr, value in _self_assignments(info):
+        assigned.setdefault(attr, []).append((method, value))
+    origins = {attr for attr, values in assigned.items()
+               if len(values) == 1 and values[0][0] == "__init__" and isinstance(values[0][1], cst.Call)
+               and _last_name(values[0][1].func) in _CLOCK_READINGS}
+    if not origins:
+        return set()
+    readers: dict[str, set[str]] = {}
+    for name, func in info.methods.items():
+        if name != "__init__":
+            for attr in _attribute_uses(func)[0] & origins:
+                readers.setdefault(attr, set()).add(name)
+    return {attr for attr, methods in readers.items()
+            if methods & set(info.kinds)
+            and all(m in info.kinds or _METRICS_METHOD.search(m) for m in methods)}
+
+
+def _writes_only(statement: cst.BaseStatement | None, attributes: set[str]) -> bool:
+    """A simple statement whose every part assigns some of ``attributes`` of ``self`` and nothing else."""
+    if not attributes or not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    return all((names := _written_attributes(small)) and names <= attributes for small in statement.body)
 
 
 def _lifecycle_flags(info: _ClassHealth) -> set[str]:
@@ -866,6 +906,11 @@ def _verdict_helper(item: _Item) -> tuple[Action, Safety, str, str]:
             f"probe {item.name} feeds only the node's hand-built health methods; it stays with them")
 
 
+def _verdict_uptime(item: _Item) -> tuple[Action, Safety, str, str]:
+    return (Action.KEEP, Safety.SAFE, "",
+            "uptime origin read only by the node's health and metrics methods; it stays with them")
+
+
 def _verdict_state(item: _Item) -> tuple[Action, Safety, str, str]:
     return (Action.KEEP, Safety.SAFE, "",
             "state read only by the node's health methods; it stays with them")
@@ -875,6 +920,7 @@ _VERDICTS = {
     "mixin": _verdict_mixin, "support": _verdict_support, "probe": _verdict_probe,
     "check": _verdict_check, "hook": _verdict_hook, "setup": _verdict_setup,
     "dict": _verdict_dict, "helper": _verdict_helper, "state": _verdict_state, "constants": _verdict_state,
+    "uptime": _verdict_uptime,
 }
 _GROUP_KINDS = frozenset({"setup", "hook", "check"})
 
@@ -1976,7 +2022,9 @@ class NodeStoreEffect(NodeEffect, MixinHealthCheck):
 
     def get_health_checks(self) -> list[Callable[[], Awaitable[ModelHealthStatus]]]:
         return [
-            _health_check_adapter("database", self._check_database, critical=True, timeout_seconds=3.0),
+            _health_check_adapter(
+                "database", self._check_database, critical=True, timeout_seconds=3.0
+            ),
         ]
 
     async def check_health(self, *, force: bool = False) -> ModelHealthStatus:

@@ -26,3 +26,17 @@ if os.environ.get("OMNIMIX_HYPOTHESIS_EXAMPLES"):
                               max_examples=int(os.environ["OMNIMIX_HYPOTHESIS_EXAMPLES"]))
     _PROFILE = f"{_PROFILE}-bounded"
 settings.load_profile(_PROFILE)
+
+
+# The whole-corpus migration of tests/test_payoff.py takes minutes of subprocesses: start it as soon as the
+# session knows it will run, so that it runs beside the rest of the suite.
+def pytest_collection_finish(session):
+    if any(item.path.name == "test_payoff.py" for item in session.items):
+        import payoff_pipeline
+
+        payoff_pipeline.start()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if "payoff_pipeline" in sys.modules:
+        sys.modules["payoff_pipeline"].stop()

@@ -1,5 +1,6 @@
 """The payoff of a whole-corpus migration, as a user runs it: ``contract upgrade --write`` then ``migrate
---write`` over every node of a fixture corpus, in a private copy.
+--write`` over every node of a fixture corpus, in a private copy (``payoff_pipeline``, started in the
+background when the session begins).
 
 The report's code-line counts are checked against an independent count made with ``tokenize``, the
 corpus's own behaviour tests must pass unmodified on the migrated tree, a second run must print an empty
@@ -11,20 +12,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
-import subprocess
-import sys
 import tokenize
 from pathlib import Path
 
 import pytest
 
+import payoff_pipeline
 from answer_key import CORPORA
-from fixture_copy import git
 from omnimix.analysis.wrap import line_limit
 
-NODES = "src/omninode_bridge/nodes"
 # Code lines the migration removes at least, per corpus (the figure reached, held so it cannot shrink).
 MIN_REMOVED = {"a": 0, "b": 600}
 _NOT_CODE = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
@@ -41,33 +37,14 @@ def code_lines(text: str) -> int:
     return sum(1 for number in marked if number <= len(lines) and lines[number - 1].strip())
 
 
-def run(root: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "omnimix", *args], cwd=root, capture_output=True, text=True,
-                          check=False, env=env)
-
-
 @pytest.fixture(scope="module", params=sorted(CORPORA))
-def migrated(request, tmp_path_factory):
-    """(corpus, root, report, upgraded sources) after upgrade and migrate of a copy of the corpus."""
-    corpus = request.param
-    root = tmp_path_factory.mktemp(f"payoff_{corpus}") / "omninode_bridge"
-    shutil.copytree(CORPORA[corpus], root, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
-    git(root, "init", "-q")
-    commit = ("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam")
-    git(root, "add", "-A")
-    git(root, *commit, "fixture")
-    # The cache is on here, as for a user: the upgrade's scan serves the migration.
-    env = {key: value for key, value in os.environ.items() if key != "OMNIMIX_NO_CACHE"}
-    env.update(COLUMNS="200", OMNIMIX_CACHE_DIR=str(root.parent / "cache"))
-    upgrade = run(root, "contract", "upgrade", "src", "--write", env=env)
-    assert upgrade.returncode == 0, upgrade.stderr
-    git(root, "add", "-A")
-    git(root, *commit, "contracts upgraded")
-    before = {path: path.read_text(encoding="utf-8") for path in root.rglob("*.py")}
-    migrate = run(root, "migrate", NODES, "--write", "--no-verify", "--report-json", "report.json", env=env)
-    assert migrate.returncode == 0, migrate.stderr
-    report = json.loads((root / "report.json").read_text())
-    return corpus, root, report, before, env
+def migrated(request):
+    """(corpus, root, report, sources before the migration, the pipeline) of one corpus."""
+    run = payoff_pipeline.result(request.param)
+    assert run.upgrade.returncode == 0, run.upgrade.stderr
+    assert run.migrate.returncode == 0, run.migrate.stderr
+    report = json.loads((run.root / "report.json").read_text())
+    return request.param, run.root, report, run.before, run
 
 
 def counted(root: Path, path: str, before: dict[Path, str]) -> tuple[int, int]:
@@ -111,26 +88,23 @@ def test_the_migration_removes_code_lines(migrated):
 
 
 def test_the_corpus_tests_pass_unmodified_on_the_migrated_tree(migrated):
-    _, root, _, _, _ = migrated
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"], cwd=root,
-                           capture_output=True, text=True, check=False)
-    assert tests.returncode == 0, tests.stdout[-3000:]
-    assert " passed" in tests.stdout
+    run = migrated[4]
+    assert run.tests.returncode == 0, run.tests.stdout[-3000:]
+    assert " passed" in run.tests.stdout
 
 
 def test_a_second_run_prints_an_empty_diff(migrated):
-    _, root, _, _, env = migrated
-    again = run(root, "migrate", NODES, env=env)
-    assert again.returncode == 0, again.stderr
-    assert again.stdout == ""
+    run = migrated[4]
+    assert run.again.returncode == 0, run.again.stderr
+    assert run.again.stdout == ""
 
 
 def test_no_line_the_migration_added_is_longer_than_the_limit(migrated):
-    _, root, _, _, _ = migrated
+    _, root, _, before, _ = migrated
     limit = line_limit(root)
-    diff = git(root, "diff", "--no-color", "-U0").stdout
-    added = [line[1:] for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
-    untracked = git(root, "ls-files", "--others", "--exclude-standard", "*.py").stdout.split()
-    added += [line for name in untracked for line in (root / name).read_text(encoding="utf-8").splitlines()]
+    added = []
+    for path in sorted(root.rglob("*.py")):
+        old = set(before.get(path, "").splitlines())
+        added += [line for line in path.read_text(encoding="utf-8").splitlines() if line not in old]
     assert added, "the migration changed nothing"
     assert [line for line in added if len(line) > limit] == []

@@ -268,7 +268,7 @@ def write_then_restore(root: Path, unit: Unit) -> bool:
                                             f"missing {sorted(set(before) - set(after))}"
     different = [path for path in before if after[path] != before[path]]
     assert not different, f"{unit.origin}: restore left {different} different from the original"
-    assert git_paths(root) <= git_before | {"index"}, f"{unit.origin}: {sorted(git_paths(root) - git_before)}"
+    assert git_paths(root) <= git_before, f"{unit.origin}: {sorted(git_paths(root) - git_before)}"
     assert git(root, "status", "--porcelain").stdout == "", unit.origin
     return changed
 

@@ -1,6 +1,6 @@
 import importlib.util
-import sys
 import re
+import sys
 import textwrap
 from pathlib import Path
 

@@ -78,7 +78,7 @@ def test_detects_node_registration_family_and_state():
                 ratio = DEGRADED_RATIO
                 return {"status": "healthy" if ratio else "degraded", "uptime": self._boot}
         """)
-    assert ("NodeX", 8, 8, "replace") in found  # the base line
+    assert not any(symbol == "NodeX" for symbol, *_ in found)  # inheriting the mixin is no health code itself
     assert ("NodeX.__init__", 13, 13, "keep") in found  # uptime origin read only by report()
     assert ("NodeX.__init__", 14, 14, "replace") in found  # set-up call
     assert ("NodeX._register_probes", 19, 20, "replace") in found
@@ -155,6 +155,37 @@ def test_a_lifecycle_flag_the_health_method_reports_is_not_health_state():
         """)
     assert sorted((symbol, start, end) for symbol, start, end, _ in found) == [
         ("NodeX.__init__", 4, 4), ("NodeX.get_health", 14, 16)]
+
+
+UPTIME_NODE = """\
+    class NodeX:
+        def __init__(self, clock):
+            self._clock = clock
+            self._started_at = clock.monotonic()
+            self._jobs = {}
+
+        def run(self, job):
+            self._jobs[job.id] = job
+
+        def get_metrics(self):
+            return {"jobs": len(self._jobs), "uptime": self._clock.monotonic() - self._started_at}
+
+        def get_health(self):
+            up = self._clock.monotonic() - self._started_at
+            return {"status": "healthy" if self._jobs is not None else "unhealthy", "uptime": up}
+    """
+
+
+def test_an_uptime_origin_read_by_health_and_metrics_methods_is_health_code():
+    ctx = FileContext(Path("node.py"), "node.py", textwrap.dedent(UPTIME_NODE))
+    findings = {(f.symbol, f.start_line, f.end_line): f.reason for f in ReplaceHealthChecks().detect(ctx)}
+    assert findings[("NodeX.__init__", 4, 4)].startswith("uptime origin read only by the node's health and metrics")
+    assert ("NodeX.get_health", 13, 15) in findings
+
+
+def test_an_uptime_origin_business_code_reads_is_not_health_code():
+    source = UPTIME_NODE.replace("self._jobs[job.id] = job", "job.age = self._clock.monotonic() - self._started_at")
+    assert not any(symbol == "NodeX.__init__" for symbol, *_ in scan(source))
 
 
 def test_a_health_named_default_read_with_the_config_fallback_is_a_health_constant():
@@ -438,7 +469,8 @@ def test_a_node_overriding_the_base_check_is_migrated(tmp_path):
         '        self.register_component_check("runtime", self._check_runtime, critical=False, timeout_seconds=1)\n')
     node = BEHAVIOUR_NODE + "\n        def _check_runtime(self):\n            return \"healthy\", \"up\", {}\n"
     after, result = migrate(tmp_path, node, support={"pkg/health.py": mixin})
-    assert '_health_check_adapter("runtime", self._check_runtime, critical=False, timeout_seconds=1.0)' in after
+    assert '_health_check_adapter("runtime", self._check_runtime, critical=False, timeout_seconds=1.0)' in " ".join(
+        after.split()).replace("( ", "(").replace(" )", ")")
     assert after.index('"runtime"') < after.index('"db"')
 
 
@@ -534,4 +566,4 @@ def test_a_differently_named_family_is_recognised():
             async def ping_llm(self):
                 return ("healthy", "llm answers")
         """)
-    assert {symbol for symbol, *_ in node} == {"NodeX", "NodeX.wire", "NodeX.ping_llm"}
+    assert {symbol for symbol, *_ in node} == {"NodeX.wire", "NodeX.ping_llm"}

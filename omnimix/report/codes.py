@@ -179,6 +179,10 @@ CODES: tuple[Code, ...] = tuple([
         (11, "state of the hand-built health", r"state read only by the node's health methods",
          "State read only by the node's health methods; it stays with them.",
          "Migrate the health methods that read it.", ()),
+        (12, "uptime origin of the hand-built health", r"uptime origin read only by the node's health and metrics",
+         "A start time taken in the constructor and read only to report uptime in the node's health and metrics "
+         "methods; it stays with them.",
+         "Migrate the health and metrics methods that read it.", ()),
     ),
     *_codes(
         Concern.METRICS,
