@@ -10,7 +10,13 @@ from typing import ClassVar
 import libcst as cst
 
 from codemods.base import Codemod, Example
-from codemods.replace_hand_kept_metrics import MIXIN, MIXIN_MODULE, _CounterMigration, _unique_names
+from codemods.replace_hand_kept_metrics import (
+    MIXIN,
+    MIXIN_MODULE,
+    _CounterMigration,
+    _unique_names,
+    existing_accessor,
+)
 from codemods.report_structured_logging import (
     Spans,
     assigned_targets,
@@ -707,7 +713,8 @@ def _migrate_counters(state: MigrationState) -> dict[str, str]:
     if not movable:
         return {}
     names = _unique_names(movable, state.module)
-    state.rewrite(_CounterMigration(state.node_class, names, set()))
+    # Reads go through the class's counter accessor when the metrics migration gave it one.
+    state.rewrite(_CounterMigration(state.node_class, names, set(), accessor=existing_accessor(cls)))
     state.add_import(MIXIN_MODULE, MIXIN)
     return names
 

@@ -2433,6 +2433,15 @@ def _accessor_name(module: cst.Module) -> str | None:
     return next((name for name in _ACCESSOR_NAMES if name not in used), None)
 
 
+def existing_accessor(cls: cst.ClassDef) -> str | None:
+    """The name of the counter read accessor ``cls`` already has (one omnimix added), if any."""
+    for statement in cls.body.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value in _ACCESSOR_NAMES \
+                and _reads_the_mixin(statement.body):
+            return statement.name.value
+    return None
+
+
 def _with_accessor(cls: cst.ClassDef, accessor: str, before: str | None) -> cst.ClassDef:
     """``cls`` with the counter read accessor, placed before the first method that reads a counter."""
     method = cst.parse_statement(
@@ -2526,7 +2535,7 @@ class _CounterMigration(cst.CSTTransformer):
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
         active = self._active()
         self.classes.pop()
-        if not active or self.accessor is None or not self.reads:
+        if not active or self.accessor is None or not self.reads or existing_accessor(updated_node) == self.accessor:
             return updated_node
         return _with_accessor(updated_node, self.accessor, self.reading_method)
 
