@@ -146,6 +146,27 @@ def _concerns(result: NodeResult, path: Path, pieces, before: list[str], after: 
                 overlap[concern] = overlap.get(concern, 0) + len(touched & span)
         concerns.append(max(sorted(overlap, key=order.index), key=lambda c: overlap[c]) if overlap else "")
     texts = [(before[p[1]:p[2]], after[p[3]:p[4]]) for p in pieces]
+    # A helper the migration adds goes with the changes that call it, wherever it was placed.
+    for index, (old, new) in enumerate(texts):
+        defined = {m.group(1) for line in new for m in [_DEF.match(line)] if m} - {
+            m.group(1) for line in old for m in [_DEF.match(line)] if m}
+        users = [concerns[other] for other, (_, lines) in enumerate(texts) if other != index and concerns[other]
+                 and any(re.search(rf"\b{re.escape(name)}\b", line) for line in lines for name in defined)]
+        if not users:
+            continue
+        concerns[index] = concern = max(sorted(set(users), key=order.index), key=users.count)
+        indent = len(new[0]) - len(new[0].lstrip()) if new else 0
+        following = index + 1  # the helper's body: the inserted lines right after its def, indented deeper
+        previous = index - 1  # and the blank lines inserted right before it
+        while previous >= 0 and pieces[previous][0] == "insert" and pieces[previous][4] == pieces[previous + 1][3] \
+                and not "".join(texts[previous][1]).strip():
+            concerns[previous] = concern
+            previous -= 1
+        while following < len(pieces) and pieces[following][0] == "insert" \
+                and pieces[following][3] == pieces[following - 1][4] and all(
+                    not line.strip() or len(line) - len(line.lstrip()) > indent for line in texts[following][1]):
+            concerns[following] = concern
+            following += 1
     for index, concern in enumerate(concerns):
         if concern:
             continue
@@ -157,6 +178,7 @@ def _concerns(result: NodeResult, path: Path, pieces, before: list[str], after: 
     return concerns
 
 
+_DEF = re.compile(r"^\s*(?:async\s+)?def\s+(\w+)\s*\(")
 _IMPORTED = re.compile(r"^\s*(?:from\s+\S+\s+)?import\s+(.+)$")
 _CLASS = re.compile(r"^\s*class\s+\w+\s*\((.*)\)\s*:")
 

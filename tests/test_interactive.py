@@ -21,7 +21,7 @@ from omnimix.review import IMPORTS_AND_BASES, SKIPPED_NOTE, _apply, accepted_res
 from shop_corpus import CACHE, build_shop
 
 ORIGINAL_RETRY = "await asyncio.sleep(0.5 * 2 ** attempt)"
-MIGRATED_RETRY = "ModelRetryConfig(max_attempts=4, backoff_seconds=0.5).calculate_delay(attempt + 1"
+MIGRATED_RETRY = "ModelRetryConfig(max_attempts=4, backoff_seconds=0.5).calculate_delay("
 
 
 @pytest.fixture

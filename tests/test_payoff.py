@@ -104,6 +104,8 @@ def test_no_line_the_migration_added_is_longer_than_the_limit(migrated):
     limit = line_limit(root)
     added = []
     for path in sorted(root.rglob("*.py")):
+        if ".git" in path.relative_to(root).parts:
+            continue  # the run's record of the originals
         old = set(before.get(path, "").splitlines())
         added += [line for line in path.read_text(encoding="utf-8").splitlines() if line not in old]
     assert added, "the migration changed nothing"

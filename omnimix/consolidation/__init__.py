@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import re
-import textwrap
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -267,10 +266,12 @@ def _apply(family: Family, index_of: dict[int, NodeSource], mixins_dir: Path | N
         mixin_path = mixins_dir / f"{stem}{'' if suffix == 1 else suffix}.py"
         module_name = f"{dotted_module_name(mixins_dir / '__init__.py') or mixins_dir.name}.{mixin_path.stem}"
         moved = [_template(family, name).method.visit(ReplaceLiterals(attribute_of)) for name in family.methods]
-        provenance = textwrap.fill(
-            f"{GENERATED_BY} {len(order)} copies ({', '.join(_short(n) for n in nodes)}); each node sets the "
-            "class attributes below and keeps this class as its first base.",
-            width=min(line_limit(mixins_dir), 100), break_long_words=False, break_on_hyphens=False)
+        names = [_short(n) for n in nodes]
+        provenance = _filled([*f"{GENERATED_BY} {len(order)} copies".split(" "),
+                              *[f"({name}," if i == 0 else f"{name}," for i, name in enumerate(names[:-1])],
+                              f"{'(' if len(names) == 1 else ''}{names[-1]});",
+                              *"each node sets the class attributes below and keeps this class as its first "
+                               "base.".split(" ")], min(line_limit(mixins_dir), 100))
         docstring = f"{family.concern.replace('_', ' ').capitalize()} code shared by the nodes.\n\n{provenance}\n"
         mixin_text = mixin_module(
             class_name=mixin_name, docstring=docstring, methods=moved,
@@ -300,6 +301,18 @@ def _apply(family: Family, index_of: dict[int, NodeSource], mixins_dir: Path | N
 def _template(family: Family, method: str) -> Copy:
     """The copy of ``method`` the mixin is made from: the first node's that has it."""
     return next(copies[method] for copies in family.copies.values() if method in copies)
+
+
+def _filled(words: list[str], width: int) -> str:
+    """``words`` joined by spaces into lines of at most ``width`` characters where they allow; a word (a node's
+    folder name among them) is never cut or changed."""
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\n".join(lines)
 
 
 def _short(display: str) -> str:
