@@ -2007,13 +2007,13 @@ _CACHE_AFTER = dedent("""\
             async with self._lock:
                 self._store[key] = value
 
-        def _counter(self, name: str) -> float:
+        def _count(self, name: str) -> float:
             return MixinMetrics.get_metrics(self).get(name, {}).get("value", 0)
 
         def get_stats(self) -> dict[str, int]:
             return {
-                "lookups": self._counter("lookups"),
-                "misses": self._counter("misses"),
+                "lookups": self._count("lookups"),
+                "misses": self._count("misses"),
             }
 """)
 
@@ -2262,7 +2262,7 @@ _WINDOW_AFTER = dedent("""\
                 if rate > self._peak_rate:
                     self._peak_rate = rate
 
-        def _counter(self, name: str) -> float:
+        def _count(self, name: str) -> float:
             return MixinMetrics.get_metrics(self).get(name, {}).get("value", 0)
 
         async def get_metrics(self) -> dict[str, float]:
@@ -2271,8 +2271,8 @@ _WINDOW_AFTER = dedent("""\
                 while self._window and self._window[0] < now - WINDOW_SECONDS:
                     self._window.popleft()
                 return {
-                    "sent": self._counter("sent"),
-                    "failed": self._counter("failed"),
+                    "sent": self._count("sent"),
+                    "failed": self._count("failed"),
                     "rate": len(self._window) / WINDOW_SECONDS,
                     "peak_rate": self._peak_rate,
                 }
@@ -2423,7 +2423,7 @@ def _migrate_counters(state: MigrationState) -> tuple[dict[str, str], set[str]]:
     return names, unused
 
 
-_ACCESSOR_NAMES = ("_counter", "_counter_value", "_mixin_counter")
+_ACCESSOR_NAMES = ("_count", "_counter", "_counter_value")
 
 
 def _accessor_name(module: cst.Module) -> str | None:

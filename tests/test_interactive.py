@@ -30,13 +30,14 @@ def shop(tmp_path) -> Path:
 
 
 def migrate_cache(shop: Path):
-    [result] = migrate_nodes(node_dirs(shop / CACHE), shop)
+    [result] = migrate_nodes(node_dirs(shop / CACHE), shop, allow_longer=True)
     assert result.status is Status.CHANGED, result.message
     return result
 
 
 def interactive(shop: Path, answers: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "omnimix", "migrate", CACHE, "--interactive", "--no-backup", *args],
+    return subprocess.run([sys.executable, "-m", "omnimix", "migrate", CACHE, "--interactive", "--allow-longer",
+                           "--no-backup", *args],
                           cwd=shop, input=answers, capture_output=True, text=True, check=False,
                           env={**os.environ, "COLUMNS": "200"})
 
@@ -156,7 +157,7 @@ class Terminal:
                                          "driven through a real terminal here")
 def test_review_in_a_real_terminal(shop, tmp_path):
     done = shop / "exit-code"
-    command = (f"{shlex.quote(sys.executable)} -m omnimix migrate {CACHE} --interactive --no-verify --no-backup; "
+    command = (f"{shlex.quote(sys.executable)} -m omnimix migrate {CACHE} --interactive --allow-longer --no-verify --no-backup; "
                f"echo $? > {done.name}; sleep 600")
     terminal = Terminal(tmp_path / "tmux.sock", command, shop)
     try:

@@ -339,7 +339,7 @@ def test_reads_in_fstrings_amounts_and_name_clashes(tmp_path):
         """, tmp_path)
     assert 'self.increment_counter("jobs_2", 2)' in after
     assert 'self.increment_counter("hits")' in after
-    assert "f\"{self._counter('jobs_2')} jobs, {self._counter('hits')} hits\"" in after
+    assert "f\"{self._count('jobs_2')} jobs, {self._count('hits')} hits\"" in after
     assert "self._jobs = 0" not in after and "self.__hits = 0" not in after
 
 
@@ -360,14 +360,17 @@ def test_several_reads_go_through_one_accessor_and_a_single_read_stays_inline(tm
                 return str(self._jobs)
         """, tmp_path / "single")
     assert 'str(MixinMetrics.get_metrics(self).get("jobs", {}).get("value", 0))' in single
-    assert "def _counter" not in single
+    assert "def _count" not in single
 
     several, _ = migrate("""\
         from omnibase_core.nodes import NodeEffect
 
 
-        def _counter(name):
+        def _count(name):
             return name
+
+
+        _counter = _count
 
 
         class NodeJobEffect(NodeEffect):
