@@ -24,7 +24,7 @@ from codemods.report_structured_logging import (
     param_names,
 )
 from omnimix.concerns import Concern
-from omnimix.analysis.context import FileContext
+from omnimix.analysis.context import FileContext, per_module
 from omnimix.findings import Finding
 
 SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "api-key",
@@ -148,20 +148,8 @@ def redaction_facts(ctx: FileContext, depth: int = 0) -> RedactionFacts:
     return facts
 
 
-_IMPORTED: dict[int, tuple[FileContext, int, RedactionFacts]] = {}
-
-
-def _imported_facts(ctx: FileContext, depth: int) -> RedactionFacts:
-    """``redaction_facts`` of an imported project module, once per parsed module (every node of a
-    package imports the same few helper modules)."""
-    known = _IMPORTED.get(id(ctx))
-    if known is not None and known[0] is ctx and known[1] == depth:
-        return known[2]
-    if len(_IMPORTED) >= 64:
-        del _IMPORTED[next(iter(_IMPORTED))]
-    facts = redaction_facts(ctx, depth)
-    _IMPORTED[id(ctx)] = (ctx, depth, facts)
-    return facts
+# ``redaction_facts`` of an imported project module, once per parsed module.
+_imported_facts = per_module(redaction_facts)
 
 
 def _methods(cls: cst.ClassDef) -> list[cst.FunctionDef]:

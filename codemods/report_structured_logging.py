@@ -15,7 +15,7 @@ import libcst as cst
 
 from codemods.base import Codemod, Example
 from omnimix.concerns import Concern
-from omnimix.analysis.context import FileContext
+from omnimix.analysis.context import FileContext, per_module
 from omnimix.discovery import dotted_module_name
 from omnimix.findings import Finding
 
@@ -441,20 +441,8 @@ def logging_facts(ctx: FileContext, depth: int = 0) -> LoggingFacts:
     return facts
 
 
-_IMPORTED: dict[int, tuple[FileContext, int, LoggingFacts]] = {}
-
-
-def _imported_facts(ctx: FileContext, depth: int) -> LoggingFacts:
-    """``logging_facts`` of an imported project module, once per parsed module (``load_context`` hands
-    back the same context while the file is unchanged)."""
-    known = _IMPORTED.get(id(ctx))
-    if known is not None and known[0] is ctx and known[1] == depth:
-        return known[2]
-    if len(_IMPORTED) >= 64:
-        del _IMPORTED[next(iter(_IMPORTED))]
-    facts = logging_facts(ctx, depth)
-    _IMPORTED[id(ctx)] = (ctx, depth, facts)
-    return facts
+# ``logging_facts`` of an imported project module, once per parsed module.
+_imported_facts = per_module(logging_facts)
 
 
 def _logging_names(module: cst.Module, imports: dict[str, ImportedName]) -> set[str]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -46,3 +48,24 @@ class FileContext:
         """First and last line of ``node`` (1-based, inclusive), decorators and leading comments excluded."""
         code_range = self.positions[node]
         return code_range.start.line, code_range.end.line
+
+
+T = TypeVar("T")
+
+
+def per_module(compute: Callable[[FileContext, int], T], size: int = 64) -> Callable[[FileContext, int], T]:
+    """``compute(ctx, depth)`` remembered for each parsed module: the facts of a project module that many
+    nodes import are worked out once (a context stays the same object while its file is unchanged)."""
+    known: dict[int, tuple[FileContext, int, T]] = {}
+
+    def cached(ctx: FileContext, depth: int) -> T:
+        entry = known.get(id(ctx))
+        if entry is not None and entry[0] is ctx and entry[1] == depth:
+            return entry[2]
+        if len(known) >= size:
+            del known[next(iter(known))]
+        value = compute(ctx, depth)
+        known[id(ctx)] = (ctx, depth, value)
+        return value
+
+    return cached
