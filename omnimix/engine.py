@@ -342,7 +342,8 @@ def _migrate(
         if path not in state.deleted:
             rewritten = state.text_of(path)
             wrapped = _wrapped(ctx, rewritten)
-            wrapping += count_lines(wrapped).code_lines - count_lines(rewritten).code_lines
+            if wrapped != rewritten:
+                wrapping += count_lines(wrapped).code_lines - count_lines(rewritten).code_lines
             after = keep_line_endings(ctx.text, wrapped)
         changes.append(FileChange(path, ctx.display_path, ctx.text, after, sources[path].encoding, sources[path].bom))
     broken = _broken_outputs(changes)

@@ -95,30 +95,30 @@ def _hugged(node: cst.CSTNode, inner: str, outer: str, room: int) -> cst.CSTNode
     if isinstance(node, cst.Call):
         spaced[-1] = spaced[-1].with_changes(whitespace_after_arg=_newline(outer))
         return node.with_changes(whitespace_before_args=_newline(inner), args=spaced)
-    if isinstance(node, cst.Tuple):
-        if len(items) == 1:
-            return None  # a one-element tuple needs its comma
-        return node.with_changes(elements=spaced, lpar=[node.lpar[0].with_changes(whitespace_after=_newline(inner))],
-                                 rpar=[node.rpar[-1].with_changes(whitespace_before=_newline(outer))])
-    opening, closing = ("lbrace", "rbrace") if isinstance(node, (cst.Dict, cst.Set)) else ("lbracket", "rbracket")
-    return node.with_changes(
-        elements=spaced,
-        **{opening: getattr(node, opening).with_changes(whitespace_after=_newline(inner)),
-           closing: getattr(node, closing).with_changes(whitespace_before=_newline(outer))})
+    if isinstance(node, cst.Tuple) and len(items) == 1:
+        return None  # a one-element tuple needs its comma
+    return _rebracketed(node, spaced, inner, _newline(outer))
 
 
 def _exploded_elements(node: cst.Dict | cst.List | cst.Set | cst.Tuple, inner: str, outer: str) -> cst.CSTNode:
     elements = [element.with_changes(comma=cst.Comma(
         whitespace_after=_newline(outer if index == len(node.elements) - 1 else inner)))
         for index, element in enumerate(node.elements)]
+    return _rebracketed(node, elements, inner, cst.SimpleWhitespace(""))
+
+
+def _rebracketed(node: cst.Dict | cst.List | cst.Set | cst.Tuple, elements: list, inner: str,
+                 before_closing: cst.BaseParenthesizableWhitespace) -> cst.CSTNode:
+    """The collection ``node`` with ``elements``, a line break after its opening bracket and
+    ``before_closing`` before its closing one."""
     if isinstance(node, cst.Tuple):
         return node.with_changes(elements=elements, lpar=[node.lpar[0].with_changes(whitespace_after=_newline(inner))],
-                                 rpar=[node.rpar[-1].with_changes(whitespace_before=cst.SimpleWhitespace(""))])
+                                 rpar=[node.rpar[-1].with_changes(whitespace_before=before_closing)])
     opening, closing = ("lbrace", "rbrace") if isinstance(node, (cst.Dict, cst.Set)) else ("lbracket", "rbracket")
     return node.with_changes(
         elements=elements,
         **{opening: getattr(node, opening).with_changes(whitespace_after=_newline(inner)),
-           closing: getattr(node, closing).with_changes(whitespace_before=cst.SimpleWhitespace(""))})
+           closing: getattr(node, closing).with_changes(whitespace_before=before_closing)})
 
 
 def _block_indent(module: cst.Module, positions, line_number: int) -> int:
