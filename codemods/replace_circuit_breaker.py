@@ -17,7 +17,7 @@ import ast
 import math
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
@@ -28,6 +28,8 @@ from codemods.base import Codemod, Example
 from omnimix.catalog import load_catalog
 from omnimix.concerns import Action, Concern, Safety
 from omnimix.analysis.context import FileContext
+from omnimix.analysis.module_cache import parse_file
+from omnimix.analysis.tree import walk
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
 
@@ -54,47 +56,6 @@ def self_attr(expr: cst.CSTNode) -> str | None:
     if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
         return expr.attr.value
     return None
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}
-_IS_NODE: dict[type, bool] = {}
-
-
-def _is_node(value: object) -> bool:
-    kind = type(value)
-    flag = _IS_NODE.get(kind)
-    if flag is None:
-        flag = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
-    return flag
-
-
-def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """Direct children in field order (LibCST's ``children`` property visits the node: too slow here)."""
-    names = _FIELDS.get(type(node))
-    if names is None:
-        names = _FIELDS[type(node)] = tuple(f.name for f in fields(node)
-                                            if not f.name.startswith(("whitespace", "lpar", "rpar")))
-    found: list[cst.CSTNode] = []
-    for name in names:
-        value = getattr(node, name)
-        kind = type(value)
-        if kind is list or kind is tuple:
-            found.extend(item for item in value if _is_node(item))
-        elif _is_node(value):
-            found.append(value)
-    return found
-
-
-def walk(node: cst.CSTNode, *, into_defs: bool = False) -> Iterator[cst.CSTNode]:
-    """``node`` and its descendants, depth first; nested defs and lambdas are skipped by default."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        for child in reversed(_children(current)):
-            if not into_defs and isinstance(child, _DEF_NODES):
-                continue
-            stack.append(child)
 
 
 def walk_body(func: cst.FunctionDef) -> Iterator[cst.CSTNode]:
@@ -267,21 +228,6 @@ def module_file(from_path: Path, module: str, level: int) -> Path | None:
     if (target / "__init__.py").is_file():
         return target / "__init__.py"
     return None
-
-
-@lru_cache(maxsize=512)
-def _parse_cached(path: str, mtime_ns: int) -> cst.Module | None:
-    try:
-        return cst.parse_module(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
-        return None
-
-
-def parse_file(path: Path) -> cst.Module | None:
-    try:
-        return _parse_cached(str(path), path.stat().st_mtime_ns)
-    except OSError:
-        return None
 
 
 def top_level_names(module: cst.Module) -> set[str]:

@@ -23,14 +23,13 @@ from codemods.report_structured_logging import (
     assigned_value,
     dotted,
     function_body,
-    index_module,
     inner_blocks,
     names_in,
-    nodes_of,
     self_attr,
 )
 from omnimix.concerns import Concern
 from omnimix.analysis.context import FileContext
+from omnimix.analysis.tree import index_module, nodes_of
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from textwrap import dedent
@@ -15,6 +14,8 @@ import libcst as cst
 from codemods.base import Codemod, Example
 from omnimix.concerns import Action, Concern, Safety
 from omnimix.analysis.context import FileContext
+from omnimix.analysis.module_cache import parse_file
+from omnimix.analysis.tree import children, nodes_of
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
 
@@ -77,7 +78,7 @@ def _reads_the_mixin(node: cst.CSTNode) -> bool:
     """Whether ``node`` calls ``MixinMetrics.get_metrics`` (the mixin's counters, read explicitly)."""
     return any(isinstance(call.func, cst.Attribute) and call.func.attr.value == "get_metrics"
                and isinstance(call.func.value, cst.Name) and call.func.value.value == MIXIN
-               for call in _find(node, cst.Call))
+               for call in nodes_of(node, cst.Call))
 
 
 def _is_number(node: cst.BaseExpression | None) -> bool:
@@ -112,29 +113,6 @@ def _annotation_text(annotation: cst.Annotation | None) -> str:
 
 def _numeric_annotation(text: str) -> bool:
     return bool(re.search(r"\b(float|int)\b", text)) and not re.search(r"\b(str|bytes)\b\s*\]", text)
-
-
-_SKIPPED_FIELDS = frozenset({"lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer",
-                             "newline", "semicolon", "comma", "colon", "equal", "dot", "star", "operator",
-                             "trailing_whitespace", "whitespace_after_at", "asynchronous"})
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Child nodes without LibCST's visitor machinery (which rebuilds every node it passes)."""
-    names = _FIELDS.get(type(node))
-    if names is None:
-        names = _FIELDS[type(node)] = tuple(
-            f.name for f in dataclasses.fields(node)
-            if f.name not in _SKIPPED_FIELDS and "whitespace" not in f.name)
-    for name in names:
-        value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                if isinstance(item, cst.CSTNode):
-                    yield item
 
 
 class _Refs:
@@ -179,7 +157,7 @@ class _Refs:
                 self.other_calls.add(name)
         elif isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
             self.awaited.append(node.expression)
-        for child in _children(node):
+        for child in children(node):
             self.visit(child)
 
 
@@ -610,7 +588,7 @@ class _ClassMetrics:
             for statement in _walk(function.statements):
                 for small in _small(statement):
                     if isinstance(small, cst.Return) and small.value is not None and any(
-                            attr in _refs(c).attrs for c in _find(small.value, cst.Comparison)):
+                            attr in _refs(c).attrs for c in nodes_of(small.value, cst.Comparison)):
                         return True  # a decision returned to the caller (limit reached, retry allowed)
                 tests = [statement.test] if isinstance(statement, (cst.If, cst.While)) else []
                 if not tests:
@@ -1416,7 +1394,7 @@ def _is_metrics_model(node: cst.ClassDef, module: cst.Module) -> bool:
                     attr = _self_attr(small.target)
                     if attr in numeric:
                         internal.add(attr)
-        for operation in _find(method, cst.BinaryOperation):
+        for operation in nodes_of(method, cst.BinaryOperation):
             if isinstance(operation.operator, cst.Divide):
                 divides = True
     if _stores_data(node, numeric | containers) or _works_with_collaborators(node, numeric | containers):
@@ -1428,7 +1406,6 @@ def _is_metrics_model(node: cst.ClassDef, module: cst.Module) -> bool:
     return len(external) >= 2 and divides
 
 
-_INDEX_CACHE: dict[cst.CSTNode, dict[type, list]] = {}
 
 
 def _stores_data(node: cst.ClassDef, fields: set[str]) -> bool:
@@ -1453,7 +1430,7 @@ def _works_with_collaborators(node: cst.ClassDef, fields: set[str]) -> bool:
         refs = _refs(method.body)
         if refs.awaited:
             return True
-        for call in _find(method.body, cst.Call):
+        for call in nodes_of(method.body, cst.Call):
             func = call.func
             held = _self_attr(func)
             if held is not None and held not in methods and held in held_fields:
@@ -1471,31 +1448,14 @@ def _numeric_value(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Call) and _call_name(node) in _NUMERIC_WRAPPERS | {"len", "sum"}
 
 
-def _find(node: cst.CSTNode, kind: type | tuple[type, ...]) -> list:
-    """Every node of type ``kind`` under ``node`` (``node`` included), from a per-tree index."""
-    index = _INDEX_CACHE.get(node)
-    if index is None:
-        if len(_INDEX_CACHE) > 2_000:
-            _INDEX_CACHE.clear()
-        index = {}
-        stack = [node]
-        while stack:
-            current = stack.pop()
-            index.setdefault(type(current), []).append(current)
-            stack.extend(_children(current))
-        _INDEX_CACHE[node] = index
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return [item for found_type, items in index.items() if issubclass(found_type, kinds) for item in items]
-
-
 def _aug_targets(module: cst.Module) -> list[cst.BaseExpression]:
-    return [node.target for node in _find(module, cst.AugAssign)]
+    return [node.target for node in nodes_of(module, cst.AugAssign)]
 
 
 def _is_breaker_class(node: cst.ClassDef) -> bool:
     """A circuit breaker (it has open / half-open states) keeps call statistics of the breaker concern."""
     for method in _methods(node):
-        for item in _find(method.body, (cst.Attribute, cst.SimpleString)):
+        for item in nodes_of(method.body, (cst.Attribute, cst.SimpleString)):
             text = item.attr.value if isinstance(item, cst.Attribute) else str(item.evaluated_value)
             if _BREAKER_STATES.fullmatch(text) and "half" in text.lower():
                 return True
@@ -1583,7 +1543,7 @@ class _FileMetrics:
                 node = info.functions[method].node
                 if node.returns is not None:
                     used |= set(re.findall(r"\b[A-Z]\w*", _annotation_text(node.returns)))
-                used |= {_call_name(call) for call in _find(node, cst.Call)}
+                used |= {_call_name(call) for call in nodes_of(node, cst.Call)}
         return used
 
     def module_helpers(self) -> set[str]:
@@ -1653,7 +1613,7 @@ class _FileMetrics:
         if not covered:
             return []
         uses: dict[str, list[int]] = {}
-        for name in _find(self.module, cst.Name):
+        for name in nodes_of(self.module, cst.Name):
             uses.setdefault(name.value, []).append(self.ctx.positions[name].start.line)
         found: list[_Span] = []
         block: list[cst.SimpleStatementLine] = []
@@ -1688,35 +1648,25 @@ class _FileMetrics:
 # --------------------------------------------------------------------------------------------
 # Neighbouring files: metric models imported from them, metric shapes used by them
 # --------------------------------------------------------------------------------------------
-_FILE_CACHE: dict[tuple[str, int, int], tuple[cst.Module, set[str]]] = {}
+_MODELS: dict[int, tuple[cst.Module, set[str]]] = {}  # by module id, least recently used first
 
 
 def _parsed(path: Path) -> tuple[cst.Module, set[str]] | None:
-    """A neighbouring file's module and its metric model classes (cached on path, mtime, size)."""
-    try:
-        stat = path.stat()
-        key = (str(path), stat.st_mtime_ns, stat.st_size)
-        if key not in _FILE_CACHE:
-            module = cst.parse_module(path.read_text(encoding="utf-8"))
-            models = {s.name.value for s in module.body
-                      if isinstance(s, cst.ClassDef) and _is_metrics_model(s, module)}
-            _FILE_CACHE[key] = (module, models)
-        return _FILE_CACHE[key]
-    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError, RecursionError):
+    """A neighbouring file's module and its metric model classes (one parse per text, shared)."""
+    module = parse_file(path)
+    if module is None:
         return None
-
-
-def _remember(ctx: FileContext) -> None:
-    """Let neighbours reuse this file's parse when it is the file on disk."""
-    try:
-        stat = ctx.path.stat()
-        key = (str(ctx.path), stat.st_mtime_ns, stat.st_size)
-        if key not in _FILE_CACHE and ctx.path.read_text(encoding="utf-8") == ctx.text:
-            module = ctx.module
-            _FILE_CACHE[key] = (module, {s.name.value for s in module.body if isinstance(s, cst.ClassDef)
-                                         and _is_metrics_model(s, module)})
-    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
-        return
+    entry = _MODELS.pop(id(module), None)
+    if entry is None or entry[0] is not module:
+        try:
+            entry = (module, {s.name.value for s in module.body
+                              if isinstance(s, cst.ClassDef) and _is_metrics_model(s, module)})
+        except RecursionError:
+            return None
+        if len(_MODELS) >= 128:
+            del _MODELS[next(iter(_MODELS))]
+    _MODELS[id(module)] = entry
+    return entry
 
 
 def _import_source(path: Path, node: cst.ImportFrom) -> Path | None:
@@ -1867,8 +1817,8 @@ def _counter_plan(info: _ClassMetrics, module: cst.Module, is_node: bool,
                   other_texts: Iterable[str] = ()) -> dict[str, str | None]:
     """Every counter of the class: ``None`` when it can become ``increment_counter``, else why not."""
     plan: dict[str, str | None] = {}
-    strings = {s.evaluated_value for s in _find(module, cst.SimpleString) if isinstance(s.evaluated_value, str)}
-    foreign = {n.attr.value for n in _find(module, cst.Attribute) if _self_attr(n) is None}
+    strings = {s.evaluated_value for s in nodes_of(module, cst.SimpleString) if isinstance(s.evaluated_value, str)}
+    foreign = {n.attr.value for n in nodes_of(module, cst.Attribute) if _self_attr(n) is None}
     clashes = sorted(name for name in ("increment_counter", "record_metric", "record_histogram", "_metrics_data",
                                        "_metrics_enabled", "_metrics_backend") if name in info.functions
                      or name in info.attrs)
@@ -1922,7 +1872,7 @@ _KEPT_MARK = "kept: "
 def _writes_anywhere(node: cst.ClassDef, attr: str) -> int:
     """How many places in the whole class (nested functions included) write ``self.attr``."""
     targets: list[cst.BaseExpression] = []
-    for item in _find(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Del, cst.For, cst.WithItem,
+    for item in nodes_of(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Del, cst.For, cst.WithItem,
                              cst.CompFor)):
         if isinstance(item, cst.Assign):
             targets.extend(t.target for t in item.targets)
@@ -1934,7 +1884,7 @@ def _writes_anywhere(node: cst.ClassDef, attr: str) -> int:
             targets.append(item.asname.name)
     count = 0
     for target in targets:
-        for candidate in _find(target, cst.Attribute):
+        for candidate in nodes_of(target, cst.Attribute):
             if _self_attr(candidate) == attr:
                 count += 1
     return count
@@ -2345,7 +2295,6 @@ class ReplaceHandKeptMetrics(Codemod):
             return []
 
     def _detect(self, ctx: FileContext) -> list[Finding]:
-        _remember(ctx)
         facts = _FileMetrics(ctx, _imported_models(ctx))
         nodes = _node_class_names(ctx.module)
         plans = {name: _counter_plan(info, ctx.module, name in nodes) for name, info in facts.classes.items()}
@@ -2429,7 +2378,7 @@ _ACCESSOR_NAMES = ("_count", "_counter", "_counter_value")
 def _accessor_name(module: cst.Module) -> str | None:
     """Name of the one read accessor a class gets when it reads migrated counters in several places: the
     first of ``_ACCESSOR_NAMES`` the module does not already use (none: reads stay inline)."""
-    used = {name.value for name in _find(module, cst.Name)}
+    used = {name.value for name in nodes_of(module, cst.Name)}
     return next((name for name in _ACCESSOR_NAMES if name not in used), None)
 
 
@@ -2465,7 +2414,7 @@ def _with_accessor(cls: cst.ClassDef, accessor: str, before: str | None) -> cst.
 def _unique_names(attrs: list[str], module: cst.Module) -> dict[str, str]:
     """Counter names: the attribute without leading underscores, never one the module already uses."""
     taken: set[str] = set()
-    for call in _find(module, cst.Call):
+    for call in nodes_of(module, cst.Call):
         if _self_attr(call.func) in _MIXIN_CALLS | {"get_metrics"} or _call_name(call) in _MIXIN_CALLS:
             if call.args and isinstance(call.args[0].value, cst.SimpleString):
                 taken.add(str(call.args[0].value.evaluated_value))

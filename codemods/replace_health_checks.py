@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import ClassVar
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from codemods.base import Codemod, Example
 from omnimix.catalog import load_catalog
 from omnimix.concerns import Action, Concern, Safety
 from omnimix.analysis.context import FileContext
+from omnimix.analysis.lines import Lines
+from omnimix.analysis.module_cache import parse_file, parse_text
+from omnimix.analysis.tree import Parents, descendants, index_module
 from omnimix.discovery import display_path, dotted_module_name
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
@@ -89,57 +91,9 @@ _ADAPTER_IMPORTS = (("asyncio", None), ("inspect", None), ("typing", "Any"),
 
 
 # == syntax helpers ===============================================================================
-class _Preorder(cst.CSTVisitor):
-    """Every node of a tree in source order, with the end of each node's subtree."""
-
-    def __init__(self, root: cst.CSTNode) -> None:
-        self.root = root
-        self.nodes: list[cst.CSTNode] = []
-        self.ends: list[int] = []
-        self._open: list[int] = []
-        root.visit(self)
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self._open.append(len(self.nodes))
-        self.nodes.append(node)
-        self.ends.append(0)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self.ends[self._open.pop()] = len(self.nodes)
-
-
-_TREES: dict[int, _Preorder] = {}  # a few recent trees, by root id (kept alive, so ids stay valid)
-_WHERE: dict[int, tuple[_Preorder, int]] = {}
-
-
-def _locate(node: cst.CSTNode) -> tuple[_Preorder, int]:
-    found = _WHERE.get(id(node))
-    if found is not None and found[0].nodes[found[1]] is node:
-        return found
-    if len(_TREES) >= 8:
-        stale = _TREES.pop(next(iter(_TREES)))
-        for index, old in enumerate(stale.nodes):
-            if _WHERE.get(id(old), (None,))[0] is stale:
-                del _WHERE[id(old)]
-    tree = _Preorder(node)
-    _TREES[id(node)] = tree
-    for index, item in enumerate(tree.nodes):
-        _WHERE[id(item)] = (tree, index)
-    return tree, 0
-
-
 def _walk(node: cst.CSTNode, *, own_scope: bool = False) -> Iterator[cst.CSTNode]:
     """Every descendant of ``node`` in source order; ``own_scope`` stops at nested definitions."""
-    tree, start = _locate(node)
-    index, end = start + 1, tree.ends[start]
-    while index < end:
-        child = tree.nodes[index]
-        yield child
-        if own_scope and isinstance(child, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            index = tree.ends[index]
-        else:
-            index += 1
+    return descendants(node, into_defs=not own_scope)
 
 
 def _string(node: cst.CSTNode | None) -> str | None:
@@ -1024,9 +978,8 @@ class _Planner:
     def __init__(self, state: MigrationState) -> None:
         self.state = state
         self.health = _ModuleHealth(state.module)
-        wrapper = MetadataWrapper(state.module, unsafe_skip_copy=True)
-        self.parents = wrapper.resolve(ParentNodeProvider)
-        self.positions = wrapper.resolve(PositionProvider)
+        self.parents = Parents(index_module(state.module))
+        self.positions = Lines(state.module)
         self.display = state.files[state.node_path].display_path
         parts = Path(self.display).parts  # relative to the base the engine displays paths from
         inside = ".." not in parts and len(parts) <= len(state.node_path.parents)
@@ -1089,7 +1042,9 @@ class _Planner:
             if path is None:
                 raise _Refused(f"cannot read the local health mixin {base}: module {module_name} is not "
                                "among the repository files")
-            module = cst.parse_module(path.read_text(encoding="utf-8"))
+            module = parse_file(path)
+            if module is None:
+                raise _Refused(f"cannot read or parse {path.name}, where the local health mixin {base} lives")
             classes = {s.name.value: s for s in module.body if isinstance(s, cst.ClassDef)}
             if name in classes:
                 cls = classes[name]
@@ -1327,13 +1282,14 @@ def _method_calls(text: str, names: frozenset[str]) -> tuple[tuple[str, int, str
     """``(name, line, problem with how the result is used)`` for every ``x.name(...)`` call in ``text``
     on something other than self/super; cached, since every node of a run asks about the same files."""
     try:
-        wrapper = MetadataWrapper(cst.parse_module(text))
+        module = parse_text(text)
     except cst.ParserSyntaxError:
         return ()
-    parents = wrapper.resolve(ParentNodeProvider)
-    positions = wrapper.resolve(PositionProvider)
+    tree = index_module(module)
+    parents = Parents(tree)
+    positions = Lines(module)
     found = []
-    for node in _walk(wrapper.module):
+    for node in tree.walk(module, itself=False):
         if not (isinstance(node, cst.Attribute) and node.attr.value in names):
             continue
         call = parents.get(node)

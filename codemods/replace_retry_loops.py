@@ -34,7 +34,6 @@ from codemods.replace_circuit_breaker import (
     is_logging_statement,
     merge_spans,
     module_constants_used_only_in,
-    parse_file,
     resolve_symbol,
     self_attr,
     span_of,
@@ -43,6 +42,7 @@ from codemods.replace_circuit_breaker import (
 )
 from omnimix.concerns import Action, Concern, Safety
 from omnimix.analysis.context import FileContext
+from omnimix.analysis.module_cache import parse_file
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
 

@@ -15,16 +15,15 @@ from codemods.report_structured_logging import (
     StructuredLoggingScan,
     dotted,
     function_body,
-    index_module,
     imported_names,
     inner_blocks,
     load_context,
     names_in,
-    nodes_of,
     param_names,
 )
 from omnimix.concerns import Concern
 from omnimix.analysis.context import FileContext, per_module
+from omnimix.analysis.tree import index_module, nodes_of
 from omnimix.findings import Finding
 
 SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "api-key",

@@ -14,14 +14,13 @@ from codemods.report_structured_logging import (
     assigned_targets,
     dotted,
     function_body,
-    index_module,
     inner_blocks,
-    nodes_of,
     param_names,
     self_attr,
 )
 from omnimix.concerns import Concern
 from omnimix.analysis.context import FileContext
+from omnimix.analysis.tree import index_module, nodes_of
 from omnimix.findings import Finding
 
 REGISTER_METHODS = frozenset({"register", "deregister", "register_service", "deregister_service",

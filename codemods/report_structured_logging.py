@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
-import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +14,7 @@ import libcst as cst
 from codemods.base import Codemod, Example
 from omnimix.concerns import Concern
 from omnimix.analysis.context import FileContext, per_module
+from omnimix.analysis.tree import index_module, nodes_of
 from omnimix.discovery import dotted_module_name
 from omnimix.findings import Finding
 
@@ -54,111 +53,6 @@ def self_attr(node: cst.BaseExpression | None) -> str | None:
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
         return node.attr.value
     return None
-
-
-_SKIPPED_FIELDS = frozenset({"lpar", "rpar", "comma", "leading_lines", "header", "footer", "semicolon",
-                             "lines_after_decorators", "equal", "colon", "dot", "lbracket",
-                             "rbracket", "lbrace", "rbrace", "operator", "asynchronous", "newline"})
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(kind: type) -> tuple[str, ...]:
-    names = _FIELDS.get(kind)
-    if names is None:
-        names = tuple(f.name for f in dataclasses.fields(kind)
-                      if f.name not in _SKIPPED_FIELDS and "whitespace" not in f.name)
-        _FIELDS[kind] = names
-    return names
-
-
-def _walk(node: cst.CSTNode, out: list[cst.CSTNode]) -> None:
-    out.append(node)
-    for name in _child_fields(type(node)):
-        value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            _walk(value, out)
-        elif isinstance(value, (tuple, list)):
-            for item in value:
-                if isinstance(item, cst.CSTNode):
-                    _walk(item, out)
-
-
-class _TreeIndex:
-    """Preorder positions of every node of a module, so subtree queries by type are slices."""
-
-    def __init__(self, module: cst.Module) -> None:
-        self.module = module
-        order: list[cst.CSTNode] = []
-        _walk(module, order)
-        self.position = {id(node): index for index, node in enumerate(order)}
-        self.order = order
-        self.end = [0] * len(order)
-        self._by_type: dict[type, list[int]] = {}
-        self._matching: dict[type, list[list[int]]] = {}
-        for index, node in enumerate(order):
-            self._by_type.setdefault(type(node), []).append(index)
-        self._subtree_ends()
-
-    def _subtree_ends(self) -> None:
-        """Walk the preorder list backwards: a subtree ends where its last child's subtree ends."""
-        order, position, end = self.order, self.position, self.end
-        for index in range(len(order) - 1, -1, -1):
-            node = order[index]
-            last = index + 1
-            for name in _child_fields(type(node)):
-                value = getattr(node, name)
-                children = value if isinstance(value, (tuple, list)) else (value,)
-                for child in children:
-                    if isinstance(child, cst.CSTNode):
-                        last = max(last, end[position[id(child)]])
-            end[index] = last
-
-    def of_type[T: cst.CSTNode](self, root: cst.CSTNode, kind: type[T]) -> list[T] | None:
-        start = self.position.get(id(root))
-        if start is None or self.order[start] is not root:
-            return None
-        stop = self.end[start]
-        lists = self._matching.get(kind)
-        if lists is None:
-            lists = self._matching[kind] = [p for t, p in self._by_type.items() if issubclass(t, kind)]
-        found: list[int] = []
-        for positions in lists:
-            found.extend(positions[bisect.bisect_left(positions, start):bisect.bisect_left(positions, stop)])
-        if len(lists) > 1:
-            found.sort()
-        return [self.order[i] for i in found]  # type: ignore[misc]
-
-
-_INDEXES: dict[int, _TreeIndex] = {}
-_NODE_INDEX: dict[int, _TreeIndex] = {}
-
-
-def index_module(module: cst.Module) -> None:
-    """Index ``module`` once so that ``nodes_of`` on its subtrees is fast (a few modules are kept)."""
-    if id(module) in _INDEXES and _INDEXES[id(module)].module is module:
-        return
-    if len(_INDEXES) >= 24:
-        oldest = next(iter(_INDEXES))
-        stale = _INDEXES.pop(oldest)
-        for node in stale.order:
-            if _NODE_INDEX.get(id(node)) is stale:
-                del _NODE_INDEX[id(node)]
-    index = _TreeIndex(module)
-    _INDEXES[id(module)] = index
-    for node in index.order:
-        _NODE_INDEX[id(node)] = index
-
-
-def nodes_of[T: cst.CSTNode](root: cst.CSTNode, kind: type[T]) -> list[T]:
-    """Every descendant of ``root`` (itself included) of type ``kind``, in source order."""
-    index = _NODE_INDEX.get(id(root))
-    if index is not None:
-        found = index.of_type(root, kind)
-        if found is not None:
-            return found
-    order: list[cst.CSTNode] = []
-    _walk(root, order)
-    return [node for node in order if isinstance(node, kind)]
 
 
 def names_in(root: cst.CSTNode) -> set[str]:

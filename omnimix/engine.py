@@ -14,8 +14,6 @@ from pathlib import Path
 
 import libcst as cst
 import libcst.helpers
-from libcst.codemod import Codemod as Codemod_
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import MetadataWrapper
 
 from codemods.base import Codemod
@@ -447,6 +445,8 @@ def _concern_lines(state: MigrationState, codemod: Codemod) -> LineCount:
 
 def _apply_imports(state: MigrationState) -> None:
     """The one shared pass that applies every import added or removed by the codemods."""
+    from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor  # only a migration needs them
+
     module = state.module
     scratch = state.codemod_context.scratch
     if scratch.get(AddImportsVisitor.CONTEXT_KEY):
@@ -510,7 +510,7 @@ def _imports_from(statement: cst.CSTNode, package: str) -> bool:
     return False
 
 
-def _without_copy(codemod: Codemod_, module: cst.Module) -> cst.Module:
+def _without_copy(codemod: libcst.codemod.Codemod, module: cst.Module) -> cst.Module:
     """``Codemod.transform_module`` minus its deep copy of the tree (the costliest step on big files)."""
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     with codemod.resolve(wrapper):

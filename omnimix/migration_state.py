@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.helpers import get_absolute_module_from_package_for_import
 
 from omnimix.concerns import Safety
@@ -16,6 +15,9 @@ from omnimix.analysis.context import FileContext
 from omnimix.contract import NodeContract
 from omnimix.discovery import dotted_module_name
 from omnimix.findings import Finding
+
+if TYPE_CHECKING:  # libcst.codemod costs a quarter of a second to import; scans never need it
+    from libcst.codemod import CodemodContext
 
 
 class Outcome(StrEnum):
@@ -51,7 +53,7 @@ class MigrationState:
     repository_files: tuple[Path, ...] = ()
     #: The concern of the codemod now transforming the node (set by the engine).
     current_concern: str | None = None
-    codemod_context: CodemodContext = field(default_factory=CodemodContext)
+    codemod_context: CodemodContext = field(init=False)
     mixins_to_add: list[str] = field(default_factory=list)
     bases_to_remove: set[str] = field(default_factory=set)
     decisions: list[Decision] = field(default_factory=list)
@@ -64,12 +66,13 @@ class MigrationState:
 
     def __post_init__(self) -> None:
         self.module = self.files[self.node_path].module
+        from libcst.codemod import CodemodContext
+
         module_name = dotted_module_name(self.node_path)
-        if module_name:
-            self.codemod_context = CodemodContext(
-                full_module_name=module_name,
-                full_package_name=module_name.rpartition(".")[0] or None,
-            )
+        self.codemod_context = CodemodContext(
+            full_module_name=module_name or None,
+            full_package_name=(module_name or "").rpartition(".")[0] or None,
+        )
 
     def absolute_module(self, node: cst.ImportFrom) -> str | None:
         """The absolute module an ``ImportFrom`` in the node module refers to."""
@@ -110,9 +113,13 @@ class MigrationState:
         self.module = self.module.visit(transformer)
 
     def add_import(self, module: str, obj: str | None = None, asname: str | None = None) -> None:
+        from libcst.codemod.visitors import AddImportsVisitor
+
         AddImportsVisitor.add_needed_import(self.codemod_context, module, obj, asname)
 
     def remove_import(self, module: str, obj: str | None = None) -> None:
+        from libcst.codemod.visitors import RemoveImportsVisitor
+
         RemoveImportsVisitor.remove_unused_import(self.codemod_context, module, obj)
 
     def add_mixin(self, name: str) -> None:

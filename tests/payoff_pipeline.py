@@ -1,5 +1,5 @@
 """The whole-corpus migration that tests/test_payoff.py checks, run as a user runs it, in a private copy:
-``contract upgrade --write``, ``migrate --write``, the corpus's own tests on the result, and a second
+``scan --format json``, ``contract upgrade --write``, ``migrate --write``, the corpus's own tests on the result, and a second
 ``migrate`` that must print nothing.
 
 It costs minutes and needs no Python of its own, so ``conftest.py`` starts it in a background thread as soon
@@ -30,6 +30,8 @@ class Pipeline:
 
     root: Path
     before: dict[Path, str]
+    scan: subprocess.CompletedProcess[str]
+    diff: str
     upgrade: subprocess.CompletedProcess[str]
     migrate: subprocess.CompletedProcess[str]
     tests: subprocess.CompletedProcess[str]
@@ -75,15 +77,18 @@ def _run(corpus: str, folder: Path) -> Pipeline:
     # what did not change.
     env = {key: value for key, value in os.environ.items() if key != "OMNIMIX_NO_CACHE"}
     env.update(COLUMNS="200", OMNIMIX_CACHE_DIR=str(folder / "cache"))
+    scan = _omnimix(root, env, "scan", "src", "--format", "json")
     upgrade = _omnimix(root, env, "contract", "upgrade", "src", "--write")
     _git(root, "add", "-A")
     _git(root, *_COMMIT, "contracts upgraded")
     before = {path: path.read_text(encoding="utf-8") for path in root.rglob("*.py")}
     migrate = _omnimix(root, env, "migrate", NODES, "--write", "--no-verify", "--report-json", "report.json")
+    _git(root, "add", "-A")
+    diff = _git(root, "diff", "--cached", "--", ".", ":!report.json").stdout
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root,
                            capture_output=True, text=True, check=False)
     again = _omnimix(root, env, "migrate", NODES)
-    return Pipeline(root, before, upgrade, migrate, tests, again)
+    return Pipeline(root, before, scan, diff, upgrade, migrate, tests, again)
 
 
 def _omnimix(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

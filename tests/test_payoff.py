@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tokenize
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import payoff_pipeline
 from answer_key import CORPORA
 from omnimix.analysis.wrap import line_limit
 
+GOLDEN = Path(__file__).parent / "golden"
 # Code lines the migration removes at least, per corpus (the figure reached, held so it cannot shrink).
 MIN_REMOVED = {"a": 0, "b": 600}
 _NOT_CODE = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
@@ -110,3 +112,18 @@ def test_no_line_the_migration_added_is_longer_than_the_limit(migrated):
         added += [line for line in path.read_text(encoding="utf-8").splitlines() if line not in old]
     assert added, "the migration changed nothing"
     assert [line for line in added if len(line) > limit] == []
+
+
+def test_the_scan_and_the_migration_diff_are_the_recorded_ones(migrated):
+    """Restructuring omnimix must not change what it finds or writes: both are compared with the recorded
+    output (``OMNIMIX_UPDATE_GOLDEN=1`` records it anew, for a change that means to alter them)."""
+    corpus, _, _, _, run = migrated
+    assert run.scan.returncode == 0, run.scan.stderr
+    outputs = {"scan.json": run.scan.stdout, "migration.diff": run.diff}
+    folder = GOLDEN / corpus
+    if os.environ.get("OMNIMIX_UPDATE_GOLDEN") == "1":
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in outputs.items():
+            (folder / name).write_text(text, encoding="utf-8")
+    for name, text in outputs.items():
+        assert text == (folder / name).read_text(encoding="utf-8"), f"{corpus}: {name} differs from the recording"

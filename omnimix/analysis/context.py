@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import TypeVar
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from omnimix.analysis.lines import Lines
 from omnimix.analysis.symbols import SymbolIndex
+from omnimix.analysis.module_cache import parse_text
+from omnimix.analysis.tree import Tree, index_module
 
 
 @dataclass
@@ -26,19 +28,23 @@ class FileContext:
     @cached_property
     def module(self) -> cst.Module:
         """The LibCST module; raises ``libcst.ParserSyntaxError`` for invalid input."""
-        return self._module if self._module is not None else cst.parse_module(self.text)
+        module = self._module if self._module is not None else parse_text(self.text)
+        self.__dict__["tree"] = index_module(module)  # before any detector walks the module
+        return module
 
     @cached_property
-    def wrapper(self) -> MetadataWrapper:
-        return MetadataWrapper(self.module, unsafe_skip_copy=True)
+    def tree(self) -> Tree:
+        """Every node of the module once, in source order: what detectors walk and query."""
+        return index_module(self.module)
 
     @cached_property
-    def positions(self) -> dict[cst.CSTNode, CodeRange]:
-        return dict(self.wrapper.resolve(PositionProvider))
+    def positions(self) -> Lines:
+        """First and last line of every node, as LibCST's ``PositionProvider`` gives them."""
+        return Lines(self.module)
 
     @cached_property
     def symbols(self) -> SymbolIndex:
-        return SymbolIndex.build(self.module, self.positions)
+        return SymbolIndex.build(self.tree, self.positions)
 
     @cached_property
     def lines(self) -> list[str]:

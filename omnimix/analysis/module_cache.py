@@ -1,4 +1,5 @@
-"""Parse each file once per process: codemods that look at a neighbour module share the result."""
+"""Parse each text once per process: the engine, and every codemod that looks at a neighbour or an imported
+module, share one LibCST module per file (and so one flattened tree and one set of line numbers)."""
 
 from __future__ import annotations
 
@@ -6,27 +7,30 @@ from pathlib import Path
 
 import libcst as cst
 
-_CACHE: dict[tuple[Path, int, int], cst.Module | None] = {}
-_LIMIT = 512
+_MODULES: dict[str, cst.Module] = {}  # by text, least recently used first
+_LIMIT = 128
+
+
+def parse_text(text: str) -> cst.Module:
+    """The LibCST module of ``text``; raises ``libcst.ParserSyntaxError`` (nothing is kept for it)."""
+    module = _MODULES.pop(text, None)
+    if module is None:
+        module = cst.parse_module(text)
+        if len(_MODULES) >= _LIMIT:
+            del _MODULES[next(iter(_MODULES))]
+    _MODULES[text] = module
+    return module
 
 
 def parse_file(path: Path) -> cst.Module | None:
-    """The LibCST module of ``path``, or None when it cannot be read or parsed. Cached by mtime and size."""
-    try:
-        stat = path.stat()
-    except OSError:
+    """The LibCST module of ``path``, or None when it cannot be read or parsed."""
+    text = read_text(path)
+    if text is None:
         return None
-    key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
-    if key in _CACHE:
-        return _CACHE[key]
     try:
-        module: cst.Module | None = cst.parse_module(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
-        module = None
-    if len(_CACHE) >= _LIMIT:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = module
-    return module
+        return parse_text(text)
+    except (cst.ParserSyntaxError, RecursionError):
+        return None
 
 
 def read_text(path: Path) -> str | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import CodeRange
+
+from omnimix.analysis.lines import Lines
+from omnimix.analysis.tree import Tree
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,21 @@ class SymbolIndex:
         self._by_name = {symbol.name: symbol for symbol in symbols}
 
     @classmethod
-    def build(cls, module: cst.Module, positions: dict[cst.CSTNode, CodeRange]) -> SymbolIndex:
-        collector = _Collector(positions)
-        module.visit(collector)
-        return cls(collector.symbols)
+    def build(cls, tree: Tree, positions: Lines) -> SymbolIndex:
+        """Every definition of ``tree``'s module, in source order, from its flattened nodes."""
+        names: dict[int, str] = {}  # tree index of a definition -> its dotted name
+        symbols: list[Symbol] = []
+        for node in tree.within(tree.root, (cst.ClassDef, cst.FunctionDef)):
+            index = tree.where[id(node)]
+            parent = tree.parents[index]
+            while parent >= 0 and parent not in names:
+                parent = tree.parents[parent]
+            outer = names.get(parent) if parent >= 0 else None
+            name = names[index] = f"{outer}.{node.name.value}" if outer else node.name.value
+            code_range = positions[node]
+            start = positions[node.decorators[0]].start.line if node.decorators else code_range.start.line
+            symbols.append(Symbol(name, node, start, code_range.end.line, outer))
+        return cls(symbols)
 
     def of(self, node: cst.CSTNode) -> Symbol | None:
         return self._by_node.get(id(node))
@@ -61,33 +74,3 @@ class SymbolIndex:
 
     def methods_of(self, class_name: str) -> list[Symbol]:
         return [symbol for symbol in self.symbols if symbol.parent == class_name and not symbol.is_class]
-
-
-class _Collector(cst.CSTVisitor):
-    def __init__(self, positions: dict[cst.CSTNode, CodeRange]) -> None:
-        self.positions = positions
-        self.stack: list[str] = []
-        self.symbols: list[Symbol] = []
-
-    def _enter(self, node: cst.ClassDef | cst.FunctionDef) -> None:
-        name = ".".join([*self.stack, node.name.value])
-        code_range = self.positions[node]
-        start = code_range.start.line
-        if node.decorators:
-            start = self.positions[node.decorators[0]].start.line
-        self.symbols.append(
-            Symbol(name, node, start, code_range.end.line, ".".join(self.stack) or None)
-        )
-        self.stack.append(node.name.value)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._enter(node)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.stack.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._enter(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.stack.pop()

@@ -6,8 +6,6 @@ import re
 from collections.abc import Mapping, Sequence
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from omnimix.consolidation.bindings import Binding
 
@@ -194,6 +192,9 @@ def rewrite_node_module(
     unused_candidates: Sequence[tuple[str, str | None]],
 ) -> str:
     """The node module moved onto ``mixin``; imports only the moved code used are removed."""
+    from libcst.codemod import CodemodContext  # only a consolidation needs it
+    from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
     mover = MoveOntoMixin(class_name, mixin, removed, attributes)
     module = module.visit(mover)
     package = module_name.rpartition(".")[0] if module_name else None
