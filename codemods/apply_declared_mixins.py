@@ -7,8 +7,8 @@ from typing import ClassVar
 import libcst as cst
 
 from codemods.base import Codemod, Example
-from omnimix.catalog import load_catalog
 from omnimix.analysis.context import FileContext
+from omnimix.catalog import load_catalog
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
 

@@ -8,8 +8,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from omnimix.concerns import Action, Concern, Safety
 from omnimix.analysis.context import FileContext
+from omnimix.concerns import Action, Concern, Safety
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
 

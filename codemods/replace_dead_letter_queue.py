@@ -10,14 +10,15 @@ from typing import ClassVar
 import libcst as cst
 
 from codemods.base import Codemod, Example
-from codemods.replace_hand_kept_metrics import (
+from omnimix.analysis.context import FileContext
+from omnimix.analysis.counters import (
     MIXIN,
     MIXIN_MODULE,
-    _CounterMigration,
-    _unique_names,
+    CounterMigration,
     existing_accessor,
+    unique_names,
 )
-from codemods.report_structured_logging import (
+from omnimix.analysis.logging_facts import (
     Spans,
     assigned_targets,
     assigned_value,
@@ -25,11 +26,10 @@ from codemods.report_structured_logging import (
     function_body,
     inner_blocks,
     names_in,
-    self_attr,
 )
-from omnimix.concerns import Concern
-from omnimix.analysis.context import FileContext
+from omnimix.analysis.syntax import self_attr
 from omnimix.analysis.tree import index_module, nodes_of
+from omnimix.concerns import Concern
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
 
@@ -711,9 +711,9 @@ def _migrate_counters(state: MigrationState) -> dict[str, str]:
     movable = sorted(attr for attr in _dlq_attrs(cls) if _is_plain_counter(cls, attr, state.module, others))
     if not movable:
         return {}
-    names = _unique_names(movable, state.module)
+    names = unique_names(movable, state.module)
     # Reads go through the class's counter accessor when the metrics migration gave it one.
-    state.rewrite(_CounterMigration(state.node_class, names, set(), accessor=existing_accessor(cls)))
+    state.rewrite(CounterMigration(state.node_class, names, set(), accessor=existing_accessor(cls)))
     state.add_import(MIXIN_MODULE, MIXIN)
     return names
 

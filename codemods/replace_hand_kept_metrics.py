@@ -12,15 +12,25 @@ from typing import ClassVar
 import libcst as cst
 
 from codemods.base import Codemod, Example
-from omnimix.concerns import Action, Concern, Safety
 from omnimix.analysis.context import FileContext
+from omnimix.analysis.counters import (
+    ACCESSOR_NAMES,
+    MIXIN,
+    MIXIN_CALLS,
+    MIXIN_MODULE,
+    CounterMigration,
+    assign_targets,
+    call_name,
+    int_literal,
+    reads_the_mixin,
+    self_attr,
+    unique_names,
+)
 from omnimix.analysis.module_cache import parse_file
 from omnimix.analysis.tree import children, nodes_of
+from omnimix.concerns import Action, Concern, Safety
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
-
-MIXIN = "MixinMetrics"
-MIXIN_MODULE = "omnibase_core.mixins.mixin_metrics"
 
 #: Calls that read a clock: a local bound to one of these is a timer.
 _CLOCK_CALLS = frozenset({"perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns", "time", "time_ns"})
@@ -37,7 +47,6 @@ _INIT_METHODS = frozenset({"__init__", "initialize"})
 #: Dead-letter bookkeeping belongs to the dead-letter-queue concern, not to metrics.
 _OTHER_CONCERN_ATTR = re.compile(r"dlq|dead_?letter", re.IGNORECASE)
 _BREAKER_STATES = re.compile(r"(half[_-]?)?open", re.IGNORECASE)
-_MIXIN_CALLS = frozenset({"increment_counter", "record_metric", "record_histogram"})
 
 _REPLACEMENT = f"omnibase_core {MIXIN}"
 
@@ -45,17 +54,12 @@ _REPLACEMENT = f"omnibase_core {MIXIN}"
 # --------------------------------------------------------------------------------------------
 # Small syntax helpers
 # --------------------------------------------------------------------------------------------
-def _self_attr(node: cst.BaseExpression) -> str | None:
-    """``X`` for the expression ``self.X``."""
-    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
-        return node.attr.value
-    return None
 
 
 def _root(node: cst.BaseExpression) -> cst.BaseExpression:
     """The object an access chain starts from: ``self.x`` for ``self.x[k].y``; the name for ``n[k]``."""
     while True:
-        if _self_attr(node) is not None:
+        if self_attr(node) is not None:
             return node
         if isinstance(node, cst.Subscript):
             node = node.value
@@ -65,35 +69,10 @@ def _root(node: cst.BaseExpression) -> cst.BaseExpression:
             return node
 
 
-def _call_name(call: cst.Call) -> str:
-    func = call.func
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    if isinstance(func, cst.Name):
-        return func.value
-    return ""
-
-
-def _reads_the_mixin(node: cst.CSTNode) -> bool:
-    """Whether ``node`` calls ``MixinMetrics.get_metrics`` (the mixin's counters, read explicitly)."""
-    return any(isinstance(call.func, cst.Attribute) and call.func.attr.value == "get_metrics"
-               and isinstance(call.func.value, cst.Name) and call.func.value.value == MIXIN
-               for call in nodes_of(node, cst.Call))
-
-
 def _is_number(node: cst.BaseExpression | None) -> bool:
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
         node = node.expression
     return isinstance(node, (cst.Integer, cst.Float))
-
-
-def _int_literal(node: cst.BaseExpression | None) -> int | None:
-    if isinstance(node, cst.Integer):
-        try:
-            return int(node.evaluated_value)
-        except ValueError:
-            return None
-    return None
 
 
 def _is_none(node: cst.BaseExpression | None) -> bool:
@@ -129,7 +108,7 @@ class _Refs:
 
     def visit(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.Attribute):
-            attr = _self_attr(node)
+            attr = self_attr(node)
             if attr is not None:
                 self.attrs.add(attr)
             else:
@@ -142,13 +121,13 @@ class _Refs:
             self.visit(node.value)
             return
         if isinstance(node, cst.Call):
-            name = _call_name(node)
+            name = call_name(node)
             if name in _CLOCK_CALLS:
                 self.clock = True
-            method = _self_attr(node.func)
+            method = self_attr(node.func)
             if method is not None:
                 self.self_calls.add(method)
-                if method in _MIXIN_CALLS:
+                if method in MIXIN_CALLS:
                     self.mixin_calls = True
                 for arg in node.args:
                     self.visit(arg)
@@ -289,20 +268,6 @@ def _small(statement: cst.BaseStatement) -> list[cst.BaseSmallStatement]:
     return list(statement.body) if isinstance(statement, cst.SimpleStatementLine) else []
 
 
-def _assign_targets(small: cst.BaseSmallStatement) -> list[cst.BaseExpression]:
-    if isinstance(small, cst.Assign):
-        targets: list[cst.BaseExpression] = []
-        for target in small.targets:
-            if isinstance(target.target, (cst.Tuple, cst.List)):
-                targets.extend(element.value for element in target.target.elements)
-            else:
-                targets.append(target.target)
-        return targets
-    if isinstance(small, (cst.AnnAssign, cst.AugAssign)):
-        return [small.target]
-    return []
-
-
 def _small_value(small: cst.BaseSmallStatement) -> cst.BaseExpression | None:
     if isinstance(small, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
         return small.value
@@ -323,7 +288,7 @@ def _is_clock_expression(node: cst.CSTNode | None, timers: set[str]) -> bool:
     if isinstance(node, cst.Name):
         return node.value in timers
     if isinstance(node, cst.Call):
-        name = _call_name(node)
+        name = call_name(node)
         if name in _CLOCK_CALLS and not node.args:
             return True
         return name in _NUMERIC_WRAPPERS and any(_is_clock_expression(arg.value, timers) for arg in node.args)
@@ -408,8 +373,8 @@ class _ClassMetrics:
         method = function.name
         for attr in _refs(small).attrs:
             self._attr(attr).methods.add(method)
-        for target in _assign_targets(small):
-            direct = _self_attr(target)
+        for target in assign_targets(small):
+            direct = self_attr(target)
             if direct is not None:
                 record = self._attr(direct)
                 if isinstance(small, cst.AugAssign):
@@ -437,18 +402,18 @@ class _ClassMetrics:
         if isinstance(small, cst.Expr) and isinstance(small.value, (cst.Call, cst.Await)):
             call = small.value.expression if isinstance(small.value, cst.Await) else small.value
             if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
-                owner = _self_attr(call.func.value) or self._owner(function, call.func.value)
+                owner = self_attr(call.func.value) or self._owner(function, call.func.value)
                 if owner is not None:
                     self._attr(owner).mutations.append((method, call.func.attr.value, call))
         if isinstance(small, cst.Del):
-            owner = _self_attr(small.target) or self._owner(function, small.target)
+            owner = self_attr(small.target) or self._owner(function, small.target)
             if owner is not None:
                 self._attr(owner).mutations.append((method, "del", None))
 
     def _owner(self, function: _Function, target: cst.BaseExpression) -> str | None:
         """The attribute a target expression changes: ``self.x[k]``, ``self.x.y`` or an alias of them."""
         root = _root(target)
-        attr = _self_attr(root)
+        attr = self_attr(root)
         if attr is not None:
             return attr if root is not target else None
         if isinstance(root, cst.Name) and root is not target:
@@ -469,7 +434,7 @@ class _ClassMetrics:
                 return "gauge"
             return None
         if isinstance(value, cst.Call):
-            factory = _call_name(value)
+            factory = call_name(value)
             if factory in _LOCK_FACTORIES:
                 return None
             if factory in self.model_classes:
@@ -501,13 +466,13 @@ class _ClassMetrics:
                 if attr in _refs(*_header(statement)).attrs:
                     return True
                 for small in _small(statement):
-                    targets = _assign_targets(small)
-                    if any(_self_attr(t) == attr for t in targets):
+                    targets = assign_targets(small)
+                    if any(self_attr(t) == attr for t in targets):
                         if attr in _refs(_small_value(small)).attrs:
                             return True
                         continue
                     if attr in _refs(small).attrs and not (isinstance(small, cst.Expr) and isinstance(
-                            small.value, cst.Call) and _self_attr(_root(small.value.func)) == attr):
+                            small.value, cst.Call) and self_attr(_root(small.value.func)) == attr):
                         return True
         return False
 
@@ -575,7 +540,7 @@ class _ClassMetrics:
                         continue
                     if self.writes_metrics(function, small) or _is_logging(statement):
                         continue
-                    targets = _assign_targets(small)
+                    targets = assign_targets(small)
                     if targets and all(isinstance(t, cst.Name) and t.value in aliases for t in targets):
                         continue
                     return True
@@ -603,10 +568,10 @@ class _ClassMetrics:
                             if isinstance(small, (cst.Raise, cst.Return, cst.Break, cst.Continue)):
                                 return True
                             inner_refs = _refs(small)
-                            if any(_self_attr(c.func) not in self.kinds for c in inner_refs.awaited):
+                            if any(self_attr(c.func) not in self.kinds for c in inner_refs.awaited):
                                 return True
-                            for target in _assign_targets(small):
-                                owner = _self_attr(_root(target))
+                            for target in assign_targets(small):
+                                owner = self_attr(_root(target))
                                 if owner is not None and owner not in self.kinds and owner != attr:
                                     return True
         return False
@@ -652,7 +617,7 @@ class _ClassMetrics:
                 continue
             users = record.methods - _INIT_METHODS
             value = record.first_value
-            if isinstance(value, cst.Call) and _call_name(value) in _LOCK_FACTORIES:
+            if isinstance(value, cst.Call) and call_name(value) in _LOCK_FACTORIES:
                 if self._guards_only_metrics(record.name) or self._guards_metric_writes(record.name):
                     self.kinds[record.name] = "lock"
                 continue
@@ -663,7 +628,7 @@ class _ClassMetrics:
         used = False
         for function in self.functions.values():
             for statement in _walk(function.statements):
-                if isinstance(statement, cst.With) and any(_self_attr(i.item) == lock for i in statement.items):
+                if isinstance(statement, cst.With) and any(self_attr(i.item) == lock for i in statement.items):
                     used = True
                     local_names = self.metric_locals(function)
                     if function.name not in self.metric_methods() and not all(
@@ -699,12 +664,12 @@ class _ClassMetrics:
                     return False
                 for small in _small(statement):
                     refs = _refs(small)
-                    if refs.awaited or refs.self_calls - self.metric_methods() - _MIXIN_CALLS:
+                    if refs.awaited or refs.self_calls - self.metric_methods() - MIXIN_CALLS:
                         return False
-                    owners = [_self_attr(_root(t)) or self._owner(function, t) for t in _assign_targets(small)]
+                    owners = [self_attr(_root(t)) or self._owner(function, t) for t in assign_targets(small)]
                     if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) \
                             and isinstance(small.value.func, cst.Attribute):
-                        owners.append(_self_attr(small.value.func.value)
+                        owners.append(self_attr(small.value.func.value)
                                       or self._owner(function, small.value.func.value))
                     for owner in owners:
                         if owner is None:
@@ -724,7 +689,7 @@ class _ClassMetrics:
         blocks: list[tuple[_Function, cst.With]] = []
         for function in self.functions.values():
             for statement in _walk(function.statements):
-                if isinstance(statement, cst.With) and any(_self_attr(i.item) == lock for i in statement.items):
+                if isinstance(statement, cst.With) and any(self_attr(i.item) == lock for i in statement.items):
                     if len(statement.items) != 1 or statement.items[0].asname is not None:
                         return None
                     blocks.append((function, statement))
@@ -736,8 +701,8 @@ class _ClassMetrics:
         inside = {id(s) for _f, block in blocks for s in _walk(_body_statements(block.body))}
         written_outside = {owner for function in self.functions.values() if function.name not in _INIT_METHODS
                            for statement in _walk(function.statements) if id(statement) not in inside
-                           for small in _small(statement) for target in _assign_targets(small)
-                           if (owner := _self_attr(_root(target))) is not None}
+                           for small in _small(statement) for target in assign_targets(small)
+                           if (owner := self_attr(_root(target))) is not None}
         return blocks, written_outside
 
     # -- methods ------------------------------------------------------------------------
@@ -751,7 +716,7 @@ class _ClassMetrics:
             used = record.methods - _INIT_METHODS
             value = record.first_value
             if used and used <= users and record.init_statements and (
-                    _scalar_or_none(value) or isinstance(value, cst.Call) and _call_name(value) in _LOCK_FACTORIES):
+                    _scalar_or_none(value) or isinstance(value, cst.Call) and call_name(value) in _LOCK_FACTORIES):
                 allowed.add(record.name)
         return allowed
 
@@ -777,7 +742,7 @@ class _ClassMetrics:
         allowed = self._allowed(function.name)
         metric_methods = self.metric_methods()
         refs = _refs(function.node.body)
-        if any(_self_attr(call.func) not in metric_methods for call in refs.awaited):
+        if any(self_attr(call.func) not in metric_methods for call in refs.awaited):
             return False
         recorded = {a for a, k in self.kinds.items() if k not in ("gauge", "cache", "lock")}
         for statement in _walk(statements):
@@ -785,8 +750,8 @@ class _ClassMetrics:
                 if self.writes_metrics(function, small, recorded) and not _refs(small).self_calls \
                         and not self._prunes_samples(function, small):
                     return False
-                for target in _assign_targets(small):
-                    owner = _self_attr(_root(target))
+                for target in assign_targets(small):
+                    owner = self_attr(_root(target))
                     if owner is not None and owner not in allowed:
                         return False
         reading = set(self.kinds) | (metric_methods - self.updaters)
@@ -809,7 +774,7 @@ class _ClassMetrics:
         func = small.value.func
         if not isinstance(func, cst.Attribute) or func.attr.value not in ("popleft", "pop"):
             return False
-        owner = _self_attr(func.value) or self._owner(function, func.value)
+        owner = self_attr(func.value) or self._owner(function, func.value)
         return self.kinds.get(owner or "") == "samples"
 
     def _derived_locals(self, function: _Function, allowed: set[str]) -> set[str]:
@@ -824,7 +789,7 @@ class _ClassMetrics:
                         continue
                     refs = _refs(value)
                     if refs.attrs & allowed or refs.names & derived or refs.self_calls & metric_methods:
-                        for target in _assign_targets(small):
+                        for target in assign_targets(small):
                             root = _root(target)
                             if isinstance(root, cst.Name):
                                 derived.add(root.value)
@@ -835,12 +800,12 @@ class _ClassMetrics:
         refs = _refs(function.node.body)
         if refs.awaited or refs.attrs and all(_OTHER_CONCERN_ATTR.search(a) for a in refs.attrs):
             return False  # a read-out of dead-letter state belongs to that concern
-        if _reads_the_mixin(function.node.body):
+        if reads_the_mixin(function.node.body):
             return False  # a reader of MixinMetrics' own counters is omnibase-core's code already
         for statement in _walk(function.statements):
             for small in _small(statement):
-                for target in _assign_targets(small):
-                    if _self_attr(_root(target)) is not None:
+                for target in assign_targets(small):
+                    if self_attr(_root(target)) is not None:
                         return False
         sites = self._call_sites(function.name)
         if not sites:
@@ -871,8 +836,8 @@ class _ClassMetrics:
                        state: set[str] | None = None) -> bool:
         """The small statement changes metric state (directly, through an alias, or by a recording call)."""
         state = set(self.kinds) if state is None else state
-        for target in _assign_targets(small):
-            owner = _self_attr(target) or self._owner(function, target)
+        for target in assign_targets(small):
+            owner = self_attr(target) or self._owner(function, target)
             if owner in state:
                 return True
             if isinstance(target, cst.Name) and target.value in function.writer_aliases \
@@ -884,11 +849,11 @@ class _ClassMetrics:
         if isinstance(value, cst.Await):
             value = value.expression
         if isinstance(value, cst.Call):
-            method = _self_attr(value.func)
+            method = self_attr(value.func)
             if method is not None:
                 return method in self.updaters
             if isinstance(value.func, cst.Attribute):
-                owner = _self_attr(value.func.value) or self._owner(function, value.func.value)
+                owner = self_attr(value.func.value) or self._owner(function, value.func.value)
                 if owner in state and (value.func.attr.value in _MUTATORS or self.kinds.get(owner) == "model"):
                     return True
         return False
@@ -910,7 +875,7 @@ class _ClassMetrics:
         header = _refs(*_header(statement))
         if header.awaited and not isinstance(statement, cst.With):
             return False
-        if isinstance(statement, cst.With) and not all(_self_attr(i.item) in state for i in statement.items):
+        if isinstance(statement, cst.With) and not all(self_attr(i.item) in state for i in statement.items):
             return False
         if require_touch and _exits(statement):
             return False  # an early return or raise: control flow that merely counts on its way out
@@ -935,11 +900,11 @@ class _ClassMetrics:
         if isinstance(small, cst.Pass):
             return True
         refs = _refs(small)
-        if refs.awaited and not all(_self_attr(c.func) in self.updaters for c in refs.awaited):
+        if refs.awaited and not all(self_attr(c.func) in self.updaters for c in refs.awaited):
             return False
         if isinstance(small, cst.Expr) and refs.mixin_calls:
             return True
-        targets = _assign_targets(small)
+        targets = assign_targets(small)
         if targets and all(isinstance(t, cst.Name) for t in targets):
             names = {t.value for t in targets if isinstance(t, cst.Name)}
             if names <= metric_locals:
@@ -961,7 +926,7 @@ class _ClassMetrics:
         reads: dict[str, list[cst.CSTNode]] = {}
         for statement in _walk(function.statements):
             for small in _small(statement):
-                targets = _assign_targets(small)
+                targets = assign_targets(small)
                 if (len(targets) == 1 and isinstance(targets[0], cst.Name) and len(statement.body) == 1
                         and not _refs(_small_value(small)).awaited and not isinstance(small, cst.AugAssign)):
                     assigned.setdefault(targets[0].value, []).append(statement)
@@ -1004,19 +969,19 @@ class _ClassMetrics:
         deps: dict[str, set[str]] = {}
         emitted: set[str] = set()
         assigned = {t.value for st in _walk(function.statements) for sm in _small(st)
-                    for t in _assign_targets(sm) if isinstance(t, cst.Name)}
+                    for t in assign_targets(sm) if isinstance(t, cst.Name)}
         for statement in _walk(function.statements):
             if isinstance(statement, (cst.If, cst.While)) and not self.is_metric_statement(
                     function, statement, assigned, require_touch=False):
                 emitted |= _refs(statement.test).names
             for small in _small(statement):
                 value_refs = _refs(_small_value(small))
-                for target in _assign_targets(small):
+                for target in assign_targets(small):
                     root = _root(target)
                     if isinstance(root, cst.Name):
                         deps.setdefault(root.value, set()).update(value_refs.names)
                 for call in _refs(small).awaited:
-                    if _self_attr(call.func) not in self.updaters:
+                    if self_attr(call.func) not in self.updaters:
                         emitted |= _refs(*call.args).names if call.args else set()
                 if isinstance(small, cst.Return) and small.value is not None:
                     emitted |= _refs(small.value).names  # a duration the caller gets back is output
@@ -1055,14 +1020,14 @@ class _ClassMetrics:
         first: dict[str, int] = {}
         for statement in _walk(function.statements):
             for small in _small(statement):
-                for target in _assign_targets(small):
+                for target in assign_targets(small):
                     if isinstance(target, cst.Name) and target.value in flags:
                         first.setdefault(target.value, id(statement))
         runs: list[list[cst.CSTNode]] = []
 
         def resets_flag(statement: cst.BaseStatement) -> bool:
             """A later assignment of an outcome flag: part of the control flow it records, not set-up."""
-            targets = [t for small in _small(statement) for t in _assign_targets(small)]
+            targets = [t for small in _small(statement) for t in assign_targets(small)]
             return bool(targets) and all(isinstance(t, cst.Name) and t.value in flags
                                          and first.get(t.value) != id(statement) for t in targets)
 
@@ -1111,7 +1076,7 @@ class _ClassMetrics:
 def _assigns_only(statement: cst.BaseStatement, names: set[str]) -> bool:
     """The statement only binds some of ``names`` (``now = self._clock.monotonic()``)."""
     small = _small(statement)
-    targets = [t for s in small for t in _assign_targets(s)]
+    targets = [t for s in small for t in assign_targets(s)]
     return bool(small) and len(targets) == len(small) and all(
         isinstance(t, cst.Name) and t.value in names for t in targets)
 
@@ -1187,7 +1152,7 @@ def _root_parent(target: cst.BaseExpression) -> cst.BaseExpression:
     node = target
     previous = target
     while True:
-        if _self_attr(node) is not None:
+        if self_attr(node) is not None:
             return previous
         if isinstance(node, (cst.Subscript, cst.Attribute)):
             previous = node
@@ -1210,19 +1175,19 @@ def _function_facts(node: cst.FunctionDef) -> _Function:
                 if lookup:
                     access = access.func.value
                 root = _root(access)
-                attr = _self_attr(root)
+                attr = self_attr(root)
                 if attr is None and isinstance(root, cst.Name) and (root is not access or lookup):
                     attr = function.aliases.get(root.value)  # an entry of an alias: ``m = ops[name]``
                 elif attr is not None and not isinstance(access, (cst.Attribute, cst.Subscript)):
                     attr = None
                 if attr is None:
                     continue
-                for target in _assign_targets(small):
+                for target in assign_targets(small):
                     if isinstance(target, cst.Name):
                         function.aliases[target.value] = attr
     for statement in _walk(_body_statements(node.body)):
         for small in _small(statement):
-            roots = [_root(t) for t in _assign_targets(small) if not isinstance(t, cst.Name)]
+            roots = [_root(t) for t in assign_targets(small) if not isinstance(t, cst.Name)]
             if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and isinstance(
                     small.value.func, cst.Attribute) and small.value.func.attr.value in _MUTATORS:
                 roots.append(_root(small.value.func.value))
@@ -1239,7 +1204,7 @@ def _timers(function: _Function) -> set[str]:
         for statement in _walk(function.statements):
             for small in _small(statement):
                 if isinstance(small, (cst.Assign, cst.AnnAssign)) and _is_clock_expression(small.value, timers):
-                    timers.update(t.value for t in _assign_targets(small) if isinstance(t, cst.Name))
+                    timers.update(t.value for t in assign_targets(small) if isinstance(t, cst.Name))
     return timers
 
 
@@ -1274,7 +1239,7 @@ def _domain_attributes(info: _ClassMetrics) -> set[str]:
                 for statement in _walk(function.statements):
                     for small in _small(statement):
                         value = _small_value(small)
-                        for target in _assign_targets(small):
+                        for target in assign_targets(small):
                             root = _root(target)
                             if isinstance(root, cst.Name) and root.value not in function.aliases:
                                 taint.setdefault(root.value, set()).update(flows(value))
@@ -1286,7 +1251,7 @@ def _domain_attributes(info: _ClassMetrics) -> set[str]:
                             returns[function.name] |= found
                             changed = True
                     for call in _refs(small).awaited:
-                        if _self_attr(call.func) in info.updaters:
+                        if self_attr(call.func) in info.updaters:
                             continue
                         sinks |= set().union(*(flows(arg.value) for arg in call.args)) if call.args else set()
         if not changed:
@@ -1314,7 +1279,7 @@ def _class_fields(node: cst.ClassDef) -> tuple[set[str], set[str], set[str]]:
                 value = small.value
                 if _is_number(value):
                     numeric.add(small.target.value)
-                elif isinstance(value, cst.Call) and _call_name(value) in ("field", "Field"):
+                elif isinstance(value, cst.Call) and call_name(value) in ("field", "Field"):
                     for arg in value.args:
                         if arg.keyword and arg.keyword.value == "default" and _is_number(arg.value):
                             numeric.add(small.target.value)
@@ -1325,15 +1290,15 @@ def _class_fields(node: cst.ClassDef) -> tuple[set[str], set[str], set[str]]:
             continue
         for statement in _walk(_body_statements(method.body)):
             for small in _small(statement):
-                for target in _assign_targets(small):
-                    attr = _self_attr(target)
+                for target in assign_targets(small):
+                    attr = self_attr(target)
                     if attr:
                         every.add(attr)
                     value = _small_value(small)
                     if attr and _is_number(value):
                         numeric.add(attr)
                     elif attr and (isinstance(value, (cst.Dict, cst.List)) or isinstance(value, cst.Call)
-                                   and _call_name(value) in _MAP_FACTORIES | _SEQUENCE_FACTORIES):
+                                   and call_name(value) in _MAP_FACTORIES | _SEQUENCE_FACTORIES):
                         containers.add(attr)
     return numeric, containers, every
 
@@ -1391,7 +1356,7 @@ def _is_metrics_model(node: cst.ClassDef, module: cst.Module) -> bool:
         for statement in _walk(_body_statements(method.body)):
             for small in _small(statement):
                 if isinstance(small, cst.AugAssign):
-                    attr = _self_attr(small.target)
+                    attr = self_attr(small.target)
                     if attr in numeric:
                         internal.add(attr)
         for operation in nodes_of(method, cst.BinaryOperation):
@@ -1402,10 +1367,8 @@ def _is_metrics_model(node: cst.ClassDef, module: cst.Module) -> bool:
     if internal and (divides or len(internal) >= 2):
         return True
     external = {target.attr.value for target in _aug_targets(module)
-                if isinstance(target, cst.Attribute) and _self_attr(target) is None and target.attr.value in numeric}
+                if isinstance(target, cst.Attribute) and self_attr(target) is None and target.attr.value in numeric}
     return len(external) >= 2 and divides
-
-
 
 
 def _stores_data(node: cst.ClassDef, fields: set[str]) -> bool:
@@ -1415,8 +1378,8 @@ def _stores_data(node: cst.ClassDef, fields: set[str]) -> bool:
             for small in _small(statement):
                 if not isinstance(small, cst.Assign):
                     continue
-                for target in _assign_targets(small):
-                    if isinstance(target, cst.Subscript) and _self_attr(_root(target)) is not None \
+                for target in assign_targets(small):
+                    if isinstance(target, cst.Subscript) and self_attr(_root(target)) is not None \
                             and not _numeric_value(small.value):
                         return True
     return False
@@ -1432,11 +1395,11 @@ def _works_with_collaborators(node: cst.ClassDef, fields: set[str]) -> bool:
             return True
         for call in nodes_of(method.body, cst.Call):
             func = call.func
-            held = _self_attr(func)
+            held = self_attr(func)
             if held is not None and held not in methods and held in held_fields:
                 return True  # calls an object it holds: self._transport(query)
             if isinstance(func, cst.Attribute):
-                owner = _self_attr(func.value)
+                owner = self_attr(func.value)
                 if owner is not None and owner not in fields and func.attr.value not in _CLOCK_CALLS:
                     return True
     return False
@@ -1445,7 +1408,7 @@ def _works_with_collaborators(node: cst.ClassDef, fields: set[str]) -> bool:
 def _numeric_value(node: cst.BaseExpression) -> bool:
     if _is_number(node) or isinstance(node, (cst.BinaryOperation, cst.UnaryOperation)):
         return True
-    return isinstance(node, cst.Call) and _call_name(node) in _NUMERIC_WRAPPERS | {"len", "sum"}
+    return isinstance(node, cst.Call) and call_name(node) in _NUMERIC_WRAPPERS | {"len", "sum"}
 
 
 def _aug_targets(module: cst.Module) -> list[cst.BaseExpression]:
@@ -1543,7 +1506,7 @@ class _FileMetrics:
                 node = info.functions[method].node
                 if node.returns is not None:
                     used |= set(re.findall(r"\b[A-Z]\w*", _annotation_text(node.returns)))
-                used |= {_call_name(call) for call in nodes_of(node, cst.Call)}
+                used |= {call_name(call) for call in nodes_of(node, cst.Call)}
         return used
 
     def module_helpers(self) -> set[str]:
@@ -1637,7 +1600,7 @@ class _FileMetrics:
         small = statement.body[0] if len(statement.body) == 1 else None
         if not isinstance(small, (cst.Assign, cst.AnnAssign)) or not _is_number(small.value):
             return False
-        targets = _assign_targets(small)
+        targets = assign_targets(small)
         if len(targets) != 1 or not isinstance(targets[0], cst.Name):
             return False
         own = self.ctx.positions[statement].start.line
@@ -1722,9 +1685,9 @@ def _import_froms(module: cst.Module) -> list[cst.ImportFrom]:
 def _imported_models(ctx: FileContext) -> set[str]:
     """Names this file imports that are metric model classes where they are defined."""
     found: set[str] = set()
-    built = {_call_name(small.value) for statement in _walk_classes(ctx.module) for small in _small(statement)
+    built = {call_name(small.value) for statement in _walk_classes(ctx.module) for small in _small(statement)
              if isinstance(small, (cst.Assign, cst.AnnAssign)) and isinstance(small.value, cst.Call)
-             and any(_self_attr(t) for t in _assign_targets(small))}
+             and any(self_attr(t) for t in assign_targets(small))}
     for node in _import_froms(ctx.module):
         if not built & set(_imported_names(node)):
             continue
@@ -1809,16 +1772,12 @@ _WHY_KEPT = {
 }
 
 
-def _counter_name(attr: str) -> str:
-    return attr.lstrip("_") or "counter"
-
-
 def _counter_plan(info: _ClassMetrics, module: cst.Module, is_node: bool,
                   other_texts: Iterable[str] = ()) -> dict[str, str | None]:
     """Every counter of the class: ``None`` when it can become ``increment_counter``, else why not."""
     plan: dict[str, str | None] = {}
     strings = {s.evaluated_value for s in nodes_of(module, cst.SimpleString) if isinstance(s.evaluated_value, str)}
-    foreign = {n.attr.value for n in nodes_of(module, cst.Attribute) if _self_attr(n) is None}
+    foreign = {n.attr.value for n in nodes_of(module, cst.Attribute) if self_attr(n) is None}
     clashes = sorted(name for name in ("increment_counter", "record_metric", "record_histogram", "_metrics_data",
                                        "_metrics_enabled", "_metrics_backend") if name in info.functions
                      or name in info.attrs)
@@ -1842,7 +1801,7 @@ def _why_not_migrated(info: _ClassMetrics, record: _Attr, is_node: bool, clashes
         return f"{record.name} is also reached by name or from another object; the move is not provable"
     if not record.name.startswith("_"):
         return f"{record.name} is public: code outside the class may read it, so it stays"
-    if _int_literal(record.first_value) != 0 or len(record.init_statements) != 1 or len(record.assigns) != 1:
+    if int_literal(record.first_value) != 0 or len(record.init_statements) != 1 or len(record.assigns) != 1:
         resets = sorted({m for m, _v in record.assigns if m not in _INIT_METHODS})
         if resets:
             return (f"{record.name} is reset in {', '.join(resets)}; {MIXIN} has no per-counter reset, so the "
@@ -1859,7 +1818,7 @@ def _why_not_migrated(info: _ClassMetrics, record: _Attr, is_node: bool, clashes
     if record.item_augs or record.item_assigns or record.field_augs or record.mutations:
         return f"{record.name} is changed in place, not only by += <int>"
     for _method, aug in record.augs:
-        if not isinstance(aug.operator, cst.AddAssign) or _int_literal(aug.value) is None:
+        if not isinstance(aug.operator, cst.AddAssign) or int_literal(aug.value) is None:
             code = cst.Module([]).code_for_node(aug)
             return f"{record.name} changes by a computed amount ({code}); increment_counter would need the value " \
                    "to be an int, which is not proven"
@@ -1885,7 +1844,7 @@ def _writes_anywhere(node: cst.ClassDef, attr: str) -> int:
     count = 0
     for target in targets:
         for candidate in nodes_of(target, cst.Attribute):
-            if _self_attr(candidate) == attr:
+            if self_attr(candidate) == attr:
                 count += 1
     return count
 
@@ -2356,77 +2315,27 @@ def _migrate_counters(state: MigrationState) -> tuple[dict[str, str], set[str]]:
     movable = [attr for attr, why in plan.items() if why is None]
     if not movable:
         return {}, set()
-    names = _unique_names(movable, state.module)
+    names = unique_names(movable, state.module)
     locks = {name for name, record in info.attrs.items()
-             if isinstance(record.first_value, cst.Call) and _call_name(record.first_value) in _LOCK_FACTORIES
+             if isinstance(record.first_value, cst.Call) and call_name(record.first_value) in _LOCK_FACTORIES
              and len(record.assigns) == 1 and record.init_statements}
-    probe = _CounterMigration(state.node_class, names, locks)
+    probe = CounterMigration(state.node_class, names, locks)
     state.module.visit(probe)
     accessor = _accessor_name(state.module) if probe.reads >= 2 else None
-    migration = _CounterMigration(state.node_class, names, locks, accessor=accessor)
+    migration = CounterMigration(state.node_class, names, locks, accessor=accessor)
     state.rewrite(migration)
     unused = {lock for lock in migration.flattened if not _still_used(state.module, state.node_class, lock)}
     if unused:
-        state.rewrite(_CounterMigration(state.node_class, {}, set(), drop=unused))
+        state.rewrite(CounterMigration(state.node_class, {}, set(), drop=unused))
     state.add_import(MIXIN_MODULE, MIXIN)
     return names, unused
 
 
-_ACCESSOR_NAMES = ("_count", "_counter", "_counter_value")
-
-
 def _accessor_name(module: cst.Module) -> str | None:
     """Name of the one read accessor a class gets when it reads migrated counters in several places: the
-    first of ``_ACCESSOR_NAMES`` the module does not already use (none: reads stay inline)."""
+    first of ``ACCESSOR_NAMES`` the module does not already use (none: reads stay inline)."""
     used = {name.value for name in nodes_of(module, cst.Name)}
-    return next((name for name in _ACCESSOR_NAMES if name not in used), None)
-
-
-def existing_accessor(cls: cst.ClassDef) -> str | None:
-    """The name of the counter read accessor ``cls`` already has (one omnimix added), if any."""
-    for statement in cls.body.body:
-        if isinstance(statement, cst.FunctionDef) and statement.name.value in _ACCESSOR_NAMES \
-                and _reads_the_mixin(statement.body):
-            return statement.name.value
-    return None
-
-
-def _with_accessor(cls: cst.ClassDef, accessor: str, before: str | None) -> cst.ClassDef:
-    """``cls`` with the counter read accessor, placed before the first method that reads a counter."""
-    method = cst.parse_statement(
-        f"def {accessor}(self, name: str) -> float:\n"
-        f"    return {MIXIN}.get_metrics(self).get(name, {{}}).get(\"value\", 0)\n")
-    body = list(cls.body.body)
-    index = next((i for i, s in enumerate(body) if isinstance(s, cst.FunctionDef) and s.name.value == before),
-                 len(body))
-    blank = cst.EmptyLine(indent=False)
-    if index < len(body) and body[index].leading_lines and all(
-            line.comment is None for line in body[index].leading_lines):
-        anchor = body[index]
-        method = method.with_changes(leading_lines=anchor.leading_lines)
-        body[index] = anchor.with_changes(leading_lines=[blank])
-    else:
-        method = method.with_changes(leading_lines=[blank])
-    body.insert(index, method)
-    return cls.with_changes(body=cls.body.with_changes(body=body))
-
-
-def _unique_names(attrs: list[str], module: cst.Module) -> dict[str, str]:
-    """Counter names: the attribute without leading underscores, never one the module already uses."""
-    taken: set[str] = set()
-    for call in nodes_of(module, cst.Call):
-        if _self_attr(call.func) in _MIXIN_CALLS | {"get_metrics"} or _call_name(call) in _MIXIN_CALLS:
-            if call.args and isinstance(call.args[0].value, cst.SimpleString):
-                taken.add(str(call.args[0].value.evaluated_value))
-    names: dict[str, str] = {}
-    for attr in sorted(attrs):
-        base = _counter_name(attr)
-        name, index = base, 2
-        while name in taken:
-            name, index = f"{base}_{index}", index + 1
-        taken.add(name)
-        names[attr] = name
-    return names
+    return next((name for name in ACCESSOR_NAMES if name not in used), None)
 
 
 def _still_used(module: cst.Module, class_name: str, attr: str) -> bool:
@@ -2440,7 +2349,7 @@ def _still_used(module: cst.Module, class_name: str, attr: str) -> bool:
 
 
 def _assigns_attr(line: cst.SimpleStatementLine, attr: str) -> bool:
-    return len(line.body) == 1 and any(_self_attr(t) == attr for t in _assign_targets(line.body[0]))
+    return len(line.body) == 1 and any(self_attr(t) == attr for t in assign_targets(line.body[0]))
 
 
 def _init_reads(info: _ClassMetrics, attr: str) -> bool:
@@ -2457,147 +2366,6 @@ def _init_reads(info: _ClassMetrics, attr: str) -> bool:
     return False
 
 
-class _CounterMigration(cst.CSTTransformer):
-    """``self._x += n`` -> ``self.increment_counter("x", n)``; reads -> MixinMetrics.get_metrics(self)."""
-
-    def __init__(self, class_name: str, names: dict[str, str], locks: set[str],
-                 drop: set[str] | None = None, accessor: str | None = None) -> None:
-        self.class_name = class_name
-        self.names = names
-        self.locks = locks
-        self.drop = drop or set()
-        self.accessor = accessor
-        self.classes: list[str] = []
-        self.quotes: list[str] = []
-        self.generated: set[int] = set()
-        self.flattened: set[str] = set()
-        self.reads = 0
-        self.reading_method: str | None = None
-        self._method: list[str] = []
-
-    def _active(self) -> bool:
-        return self.classes == [self.class_name]
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.classes.append(node.name.value)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
-        active = self._active()
-        self.classes.pop()
-        if not active or self.accessor is None or not self.reads or existing_accessor(updated_node) == self.accessor:
-            return updated_node
-        return _with_accessor(updated_node, self.accessor, self.reading_method)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._method.append(node.name.value)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef,
-                          updated_node: cst.FunctionDef) -> cst.FunctionDef:
-        self._method.pop()
-        return updated_node
-
-    def visit_FormattedString(self, node: cst.FormattedString) -> None:
-        self.quotes.append(node.start)
-
-    def leave_FormattedString(self, original_node: cst.FormattedString,
-                              updated_node: cst.FormattedString) -> cst.FormattedString:
-        self.quotes.pop()
-        return updated_node
-
-    def _migrated(self, target: cst.BaseExpression) -> str | None:
-        attr = _self_attr(target)
-        return attr if self._active() and attr in self.names else None
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> bool:
-        return self._migrated(node.target) is None
-
-    def leave_AugAssign(self, original_node: cst.AugAssign,
-                        updated_node: cst.AugAssign) -> cst.BaseSmallStatement:
-        attr = self._migrated(original_node.target)
-        if attr is None:
-            return updated_node
-        amount = _int_literal(original_node.value)
-        args = [cst.Arg(cst.SimpleString(self._quoted(self.names[attr])))]
-        if amount != 1:
-            args[0] = args[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            args.append(cst.Arg(original_node.value))
-        call = cst.Call(func=cst.Attribute(cst.Name("self"), cst.Name("increment_counter")), args=args)
-        expression = cst.Expr(call, semicolon=original_node.semicolon)
-        self.generated.add(id(expression))
-        return expression
-
-    def visit_Assign(self, node: cst.Assign) -> bool:
-        return not any(self._migrated(t.target) for t in node.targets)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
-        return self._migrated(node.target) is None
-
-    def leave_Attribute(self, original_node: cst.Attribute,
-                        updated_node: cst.Attribute) -> cst.BaseExpression:
-        attr = self._migrated(original_node)
-        if attr is None:
-            return updated_node
-        self.reads += 1
-        if self.reading_method is None and len(self.classes) == 1 and self._method:
-            self.reading_method = self._method[0]
-        name = self._quoted(self.names[attr])
-        if self.accessor is not None:
-            expression = f"self.{self.accessor}({name})"
-        else:
-            expression = f"{MIXIN}.get_metrics(self).get({name}, {{}}).get({self._quoted('value')}, 0)"
-        return cst.parse_expression(expression).with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
-
-    def _quoted(self, text: str) -> str:
-        quote = "'" if self.quotes and '"' in self.quotes[-1] else '"'
-        return f"{quote}{text}{quote}"
-
-    def _removed(self, statement: cst.BaseStatement) -> bool:
-        if not self._active() or not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-            return False
-        small = statement.body[0]
-        targets = _assign_targets(small) if isinstance(small, (cst.Assign, cst.AnnAssign)) else []
-        return len(targets) == 1 and (_self_attr(targets[0]) in self.names or _self_attr(targets[0]) in self.drop)
-
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock,
-                            updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
-        body: list[cst.BaseStatement] = []
-        carried: list[cst.EmptyLine] = []
-        for statement in updated_node.body:
-            if self._removed(statement):
-                carried.extend(statement.leading_lines)
-                continue
-            if carried:
-                statement = statement.with_changes(leading_lines=[*carried, *statement.leading_lines])
-                carried = []
-            body.append(statement)
-        if not body:
-            body = [cst.SimpleStatementLine([cst.Pass()], leading_lines=carried)]
-        return updated_node.with_changes(body=body)
-
-    def leave_With(self, original_node: cst.With,
-                   updated_node: cst.With) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
-        if not self._active() or len(updated_node.items) != 1:
-            return updated_node
-        lock = _self_attr(updated_node.items[0].item)
-        if lock not in self.locks or updated_node.items[0].asname is not None:
-            return updated_node
-        body = updated_node.body
-        statements: list[cst.BaseStatement]
-        if isinstance(body, cst.SimpleStatementSuite):
-            statements = [cst.SimpleStatementLine(body=body.body)]
-        else:
-            statements = list(body.body)
-        if not statements or not all(
-            isinstance(s, cst.SimpleStatementLine) and all(id(small) in self.generated for small in s.body)
-            for s in statements
-        ):
-            return updated_node
-        self.flattened.add(lock)
-        first = statements[0]
-        statements[0] = first.with_changes(leading_lines=[*updated_node.leading_lines, *first.leading_lines])
-        return cst.FlattenSentinel(statements)
-
-
 def _removable_locks(info: _ClassMetrics, movable: set[str]) -> set[str]:
     """Metric locks whose every ``with`` block only increments counters that move to MixinMetrics."""
     removable = set()
@@ -2608,7 +2376,7 @@ def _removable_locks(info: _ClassMetrics, movable: set[str]) -> set[str]:
         other_use = False
         for function in info.functions.values():
             for statement in _walk(function.statements):
-                if isinstance(statement, cst.With) and any(_self_attr(i.item) == lock for i in statement.items):
+                if isinstance(statement, cst.With) and any(self_attr(i.item) == lock for i in statement.items):
                     blocks.append(statement)
                 elif function.name not in _INIT_METHODS and (
                         lock in _refs(*_header(statement)).attrs or any(lock in _refs(s).attrs
@@ -2618,7 +2386,7 @@ def _removable_locks(info: _ClassMetrics, movable: set[str]) -> set[str]:
             continue
         if all(len(b.items) == 1 and all(
                 isinstance(inner, cst.SimpleStatementLine) and all(
-                    isinstance(small, cst.AugAssign) and _self_attr(small.target) in movable
+                    isinstance(small, cst.AugAssign) and self_attr(small.target) in movable
                     for small in inner.body)
                 for inner in _body_statements(b.body)) for b in blocks):
             removable.add(lock)

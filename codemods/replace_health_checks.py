@@ -22,12 +22,12 @@ from typing import ClassVar
 import libcst as cst
 
 from codemods.base import Codemod, Example
-from omnimix.catalog import load_catalog
-from omnimix.concerns import Action, Concern, Safety
 from omnimix.analysis.context import FileContext
 from omnimix.analysis.lines import Lines
 from omnimix.analysis.module_cache import parse_file, parse_text
 from omnimix.analysis.tree import Parents, descendants, index_module
+from omnimix.catalog import load_catalog
+from omnimix.concerns import Action, Concern, Safety
 from omnimix.discovery import display_path, dotted_module_name
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome

@@ -16,16 +16,18 @@ name, so a loop is only rewritten when its delays are provably identical to
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
-from collections.abc import Iterator
 
 import libcst as cst
 
 from codemods.base import Codemod, Example
-from codemods.replace_circuit_breaker import (
+from omnimix.analysis.context import FileContext
+from omnimix.analysis.module_cache import parse_file
+from omnimix.analysis.syntax import (
     annotation_names,
     body_statements,
     child_blocks,
@@ -37,12 +39,10 @@ from codemods.replace_circuit_breaker import (
     resolve_symbol,
     self_attr,
     span_of,
-    walk,
     walk_body,
 )
+from omnimix.analysis.tree import walk
 from omnimix.concerns import Action, Concern, Safety
-from omnimix.analysis.context import FileContext
-from omnimix.analysis.module_cache import parse_file
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
 

@@ -10,7 +10,8 @@ from typing import ClassVar
 import libcst as cst
 
 from codemods.base import Codemod, Example
-from codemods.report_structured_logging import (
+from omnimix.analysis.context import FileContext, per_module
+from omnimix.analysis.logging_facts import (
     Spans,
     StructuredLoggingScan,
     dotted,
@@ -21,9 +22,8 @@ from codemods.report_structured_logging import (
     names_in,
     param_names,
 )
-from omnimix.concerns import Concern
-from omnimix.analysis.context import FileContext, per_module
 from omnimix.analysis.tree import index_module, nodes_of
+from omnimix.concerns import Concern
 from omnimix.findings import Finding
 
 SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "api-key",

@@ -9,18 +9,18 @@ from typing import ClassVar
 import libcst as cst
 
 from codemods.base import Codemod, Example
-from codemods.report_structured_logging import (
+from omnimix.analysis.context import FileContext
+from omnimix.analysis.logging_facts import (
     Spans,
     assigned_targets,
     dotted,
     function_body,
     inner_blocks,
     param_names,
-    self_attr,
 )
-from omnimix.concerns import Concern
-from omnimix.analysis.context import FileContext
+from omnimix.analysis.syntax import self_attr
 from omnimix.analysis.tree import index_module, nodes_of
+from omnimix.concerns import Concern
 from omnimix.findings import Finding
 
 REGISTER_METHODS = frozenset({"register", "deregister", "register_service", "deregister_service",

@@ -11,8 +11,8 @@ from typing import TypeVar
 import libcst as cst
 
 from omnimix.analysis.lines import Lines
-from omnimix.analysis.symbols import SymbolIndex
 from omnimix.analysis.module_cache import parse_text
+from omnimix.analysis.symbols import SymbolIndex
 from omnimix.analysis.tree import Tree, index_module
 
 
