@@ -25,7 +25,7 @@ from omnimix.consolidation import consolidate as consolidate_results
 from omnimix.analysis.context import FileContext
 from omnimix.contract import ContractError, LoadedContract, NodeContract, load_contract
 from omnimix.contract.validation import validate_contract
-from omnimix.discovery import NodeDir, display_path, link_problem
+from omnimix.discovery import NodeDir, display_path, link_problem, python_files, repository_root
 from omnimix.findings import Finding
 from omnimix.analysis.loc import ZERO, LineCount, code_line_numbers, count_lines
 from omnimix.migration_state import Decision, MigrationState, Outcome
@@ -42,14 +42,17 @@ PYTHON = f"Python {sys.version_info.major}.{sys.version_info.minor}"
 
 # -- scanning ---------------------------------------------------------------------------------
 def scan_file(path: Path, base: Path, codemods: Sequence[Codemod] | None = None,
-              max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> FileScan:
+              max_file_size: int = DEFAULT_MAX_FILE_SIZE, surroundings: str | None = None) -> FileScan:
     """Findings of one file. A file that cannot be read or parsed is reported, not raised.
 
-    Scans with every codemod are cached by the file's bytes (see ``omnimix.analysis.cache``)."""
+    Scans with every codemod are cached by the file's bytes and ``surroundings``, the digest of the files
+    its detectors may read besides it (``surroundings_digest``; see ``omnimix.analysis.cache``)."""
     if (codemods is not None and tuple(codemods) != all_codemods()) or file_problem(path, max_file_size):
         return _scan_source(path, base, codemods, max_file_size)[0]
     try:
-        name = cache.key("scan", str(path), display_path(path, base), path.read_bytes())
+        if surroundings is None:
+            surroundings = surroundings_digest([path])
+        name = cache.key("scan", str(path), display_path(path, base), surroundings, path.read_bytes())
     except OSError:
         return _scan_source(path, base, codemods)[0]
     found = cache.get("scan", name)
@@ -150,12 +153,24 @@ def scan_paths(files: Iterable[Path], base: Path, jobs: int = 1,
                max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> list[FileScan]:
     """Scan ``files``; with ``jobs > 1`` in that many processes (results keep the input order)."""
     files = list(files)
+    surroundings = surroundings_digest(files) if cache.enabled() else ""
     if jobs > 1 and len(files) >= PARALLEL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            return list(pool.map(partial(scan_file, base=base, max_file_size=max_file_size), files,
+            return list(pool.map(partial(scan_file, base=base, max_file_size=max_file_size,
+                                         surroundings=surroundings), files,
                                  chunksize=max(1, len(files) // (jobs * 4))))
     codemods = all_codemods()
-    return [scan_file(path, base, codemods, max_file_size) for path in files]
+    return [scan_file(path, base, codemods, max_file_size, surroundings) for path in files]
+
+
+def surroundings_digest(files: Sequence[Path]) -> str:
+    """A digest of every Python file of the repositories ``files`` are in (path, size, modification time):
+    detectors read the modules a file imports and its neighbours, so a cached scan holds only while none of
+    them changed."""
+    if not files or not cache.enabled():
+        return ""
+    roots = sorted({repository_root(path) for path in files})
+    return cache.files_digest(python_files(roots))
 
 
 def migrate_nodes(nodes: Sequence[NodeDir], base: Path, *, jobs: int = 1, consolidate: bool = True,

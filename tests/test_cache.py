@@ -51,6 +51,20 @@ def test_a_rerun_with_nothing_changed_reads_every_result_back(cache_dir, corpus,
     assert migrate(corpus) == first_migration
 
 
+def test_a_scan_is_computed_again_when_a_module_it_reads_changed(cache_dir, corpus, monkeypatch):
+    """The node reads its logger wrapper from a neighbour module: emptying that module changes the node's
+    findings, and the cached scan of the unchanged node file must not be served."""
+    folder = corpus / "src/omninode_bridge/nodes/database_adapter_effect/v1_0_0"
+    files = [folder / "node.py"]
+    engine.scan_paths(files, corpus)
+    (folder / "structured_logger.py").write_text("", encoding="utf-8")
+    cached = engine.scan_paths(files, corpus)
+    monkeypatch.setenv("OMNIMIX_NO_CACHE", "1")
+    fresh = engine.scan_paths(files, corpus)
+    assert cached == fresh
+    assert "logger wrapper" not in " ".join(f.reason for f in fresh[0].findings)
+
+
 def test_a_changed_file_is_computed_again(cache_dir, corpus):
     scan(corpus)
     node = corpus / NODE / "v1_0_0" / "node.py"
