@@ -472,7 +472,7 @@ def _factory_spec(path: Path, func: cst.FunctionDef, classes: dict[str, ClassSpe
     return FactorySpec(func.name.value, path, spec, params, forward)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)
 def _module_breakers_cached(path: str, mtime_ns: int) -> BreakerModule:
     module = parse_file(Path(path))
     return BreakerModule.analyze(Path(path), module) if module is not None else BreakerModule(Path(path))

@@ -140,6 +140,8 @@ class _Refs:
             self.visit(child)
 
 
+#: Entries of the caches below keyed by syntax nodes, which keep their modules alive: a few files' worth.
+_NODES_REMEMBERED = 50_000
 _REFS_CACHE: dict[cst.CSTNode, _Refs] = {}
 
 
@@ -149,7 +151,7 @@ def _refs(*nodes: cst.CSTNode | None) -> _Refs:
     if len(present) == 1:
         cached = _REFS_CACHE.get(present[0])
         if cached is None:
-            if len(_REFS_CACHE) > 500_000:
+            if len(_REFS_CACHE) > _NODES_REMEMBERED:
                 _REFS_CACHE.clear()
             cached = _REFS_CACHE[present[0]] = _collect_refs(present)
         return cached
@@ -172,6 +174,8 @@ def _body_statements(body: cst.BaseSuite) -> list[cst.BaseStatement]:
         return list(body.body)
     if isinstance(body, cst.SimpleStatementSuite):
         if body not in _SUITE_LINES:
+            if len(_SUITE_LINES) > _NODES_REMEMBERED:
+                _SUITE_LINES.clear()
             _SUITE_LINES[body] = [cst.SimpleStatementLine(body=body.body)]
         return _SUITE_LINES[body]
     return []
@@ -195,7 +199,7 @@ def _blocks(statement: cst.BaseStatement) -> list[list[cst.BaseStatement]]:
     """The statement lists nested directly in a compound statement."""
     cached = _BLOCKS_CACHE.get(statement)
     if cached is None:
-        if len(_BLOCKS_CACHE) > 200_000:
+        if len(_BLOCKS_CACHE) > _NODES_REMEMBERED:
             _BLOCKS_CACHE.clear()
         cached = _BLOCKS_CACHE[statement] = _compute_blocks(statement)
     return cached
@@ -258,7 +262,7 @@ def _walk_one(statement: cst.BaseStatement) -> list[cst.BaseStatement]:
         if not isinstance(statement, (cst.SimpleStatementLine, cst.FunctionDef, cst.ClassDef)):
             for block in _blocks(statement):
                 cached.extend(_walk(block))
-        if len(_WALK_CACHE) > 200_000:
+        if len(_WALK_CACHE) > _NODES_REMEMBERED:
             _WALK_CACHE.clear()
         _WALK_CACHE[statement] = cached
     return cached
@@ -1626,7 +1630,7 @@ def _parsed(path: Path) -> tuple[cst.Module, set[str]] | None:
                               if isinstance(s, cst.ClassDef) and _is_metrics_model(s, module)})
         except RecursionError:
             return None
-        if len(_MODELS) >= 128:
+        if len(_MODELS) >= 32:
             del _MODELS[next(iter(_MODELS))]
     _MODELS[id(module)] = entry
     return entry

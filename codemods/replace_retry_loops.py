@@ -26,7 +26,7 @@ import libcst as cst
 
 from codemods.base import Codemod, Example
 from omnimix.analysis.context import FileContext
-from omnimix.analysis.module_cache import parse_file
+from omnimix.analysis.module_cache import parse_file, read_text
 from omnimix.analysis.syntax import (
     annotation_names,
     body_statements,
@@ -651,10 +651,13 @@ def _operation_data(ctx: FileContext) -> frozenset[int]:
 
 @lru_cache(maxsize=256)
 def _wrappers_of_file(path: str, mtime_ns: int) -> frozenset[str]:
-    module = parse_file(Path(path))
-    if module is None or "sleep" not in module.code:  # a retry wrapper sleeps
+    text = read_text(Path(path))
+    if text is None or "sleep" not in text:  # a retry wrapper sleeps
         return frozenset()
-    return frozenset(analyze_retries(FileContext(Path(path), path, module.code)).wrappers)
+    module = parse_file(Path(path))
+    if module is None:
+        return frozenset()
+    return frozenset(analyze_retries(FileContext(Path(path), path, text, _module=module)).wrappers)
 
 
 def _imported_wrappers(ctx: FileContext) -> set[str]:

@@ -197,11 +197,34 @@ def migrate_nodes(nodes: Sequence[NodeDir], base: Path, *, jobs: int = 1, consol
         step(None)
     if not consolidate or options.get("codemods"):
         return results
+    key = _consolidation_key(nodes, base, options)
+    found = cache.get("consolidate", key) if key else None
+    if isinstance(found, list):
+        return found
     try:
-        return _stored_as_read(consolidate_results(results, base), results)
+        consolidated = _stored_as_read(consolidate_results(results, base), results)
+        if key and not any(result.status is Status.INTERNAL_ERROR for result in consolidated):
+            cache.put("consolidate", key, consolidated)
+        return consolidated
     except Exception:
         note = "consolidation failed (a bug in omnimix); nodes were migrated without it:\n" + traceback.format_exc()
         return [replace(result, warnings=(*result.warnings, note)) for result in results]
+
+
+def _consolidation_key(nodes: Sequence[NodeDir], base: Path, options: dict[str, object]) -> str | None:
+    """What a run's consolidation depends on: every node's migration (its key), which covers the
+    repository's files, or None when a node's migration is not cached."""
+    if not cache.enabled() or options.get("codemods") is not None or options.get("catalog") is not None:
+        return None
+    keys = []
+    for node in nodes:
+        contract = options.get("contract_path") or node.contract
+        key = _migration_key(node, base, contract, bool(options.get("allow_unsafe")),  # type: ignore[arg-type]
+                             bool(options.get("allow_longer")), options.get("repository_files", ()))  # type: ignore[arg-type]
+        if key is None:
+            return None
+        keys.append(key)
+    return cache.key("consolidate", str(base.resolve()), *keys)
 
 
 #: Below this many files a process pool costs more than it saves.
@@ -255,9 +278,14 @@ def migrate_node(
         if isinstance(found, NodeResult):
             return found
     try:
-        result = _migrate(node, base, display, contract_path or node.contract, allow_unsafe,
+        migrate = partial(_migrate, node, base, display, contract_path or node.contract, allow_unsafe,
                           repository_files, catalog, tuple(codemods or all_codemods()), max_file_size)
-        result = result if allow_longer else _unless_longer(result)
+        result = migrate()
+        if not allow_longer:
+            held = _held_back(result)
+            if held:  # what makes the node longer is held back; the rest is applied
+                result = migrate(held=held)
+            result = _unless_longer(result)
         if name and result.status is not Status.INTERNAL_ERROR:
             cache.put("migrate", name, result)
         return result
@@ -292,6 +320,7 @@ def _migrate(
     catalog: Catalog | None,
     codemods: tuple[Codemod, ...],
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    held: dict[str, list[Decision]] | None = None,
 ) -> NodeResult:
     contexts: dict[Path, FileContext] = {}
     sources: dict[Path, SourceText] = {}
@@ -342,7 +371,7 @@ def _migrate(
         node_base=main.core_base, findings=findings, allow_unsafe=allow_unsafe,
         repository_files=repository_files,
     )
-    deltas = _run_codemods(state, codemods)
+    deltas, wrapping_by_concern = _run_codemods(state, codemods, held or {})
     if state.errors:
         return NodeResult(node.directory, display, Status.INPUT_ERROR, contract_path, main.name,
                           message="\n".join(state.errors), scans=tuple(scans))
@@ -372,11 +401,37 @@ def _migrate(
         message="" if status is Status.CHANGED else "already migrated: nothing left that the contract asks for",
         changes=tuple(changes), scans=tuple(scans), decisions=tuple(state.decisions),
         concern_deltas=tuple(deltas), mixins_applied=tuple(state.mixins_to_add),
-        warnings=tuple(state.warnings), extra={"wrapped_lines": wrapping} if wrapping else {},
+        warnings=tuple(state.warnings), extra={"wrapped_lines": wrapping, "wrapped_by_concern": wrapping_by_concern} if wrapping else {},
     )
 
 
 BASES_AND_IMPORTS = "bases_and_imports"
+
+
+def _growth(result: NodeResult) -> int:
+    """Code lines a migration adds to the node. The declared bases and their imports are what the contract
+    asks for, so they do not count; the lines that wrapping the rewrites to the project's limit added do."""
+    return sum(d.after.code_lines - d.before.code_lines for d in result.concern_deltas
+               if d.concern != BASES_AND_IMPORTS) + int(result.extra.get("wrapped_lines", 0))
+
+
+def _held_back(result: NodeResult) -> dict[str, list[Decision]]:
+    """For a migration that would make the node longer: each concern whose rewrites add code lines, with
+    the decisions to make instead (what it applied is kept, with the count; the rest as it was decided)."""
+    if result.status is not Status.CHANGED or _growth(result) <= 0:
+        return {}
+    held: dict[str, list[Decision]] = {}
+    wrapping = result.extra.get("wrapped_by_concern", {})
+    for delta in result.concern_deltas:
+        growth = delta.after.code_lines - delta.before.code_lines + int(wrapping.get(delta.concern, 0))
+        if delta.concern == BASES_AND_IMPORTS or growth <= 0:
+            continue
+        note = (f"not applied: this rewrite would make the node longer (+{growth} code lines); "
+                "--allow-longer applies it")
+        held[delta.concern] = [
+            Decision(d.finding, d.path, Outcome.KEPT, note) if d.outcome is Outcome.APPLIED else d
+            for d in result.decisions if d.finding.concern == delta.concern]
+    return held
 
 
 def _unless_longer(result: NodeResult) -> NodeResult:
@@ -384,10 +439,7 @@ def _unless_longer(result: NodeResult) -> NodeResult:
     listed as kept, with the counts, and ``--allow-longer`` applies them."""
     if result.status is not Status.CHANGED:
         return result
-    # The declared bases and their imports are what the contract asks for, so they do not count; the lines
-    # that wrapping the rewrites to the project's limit added do.
-    growth = sum(d.after.code_lines - d.before.code_lines for d in result.concern_deltas
-                 if d.concern != BASES_AND_IMPORTS) + int(result.extra.get("wrapped_lines", 0))
+    growth = _growth(result)
     if growth <= 0:
         return result
     before = sum(count_lines(c.before).code_lines for c in result.changes if c.before is not None)
@@ -409,13 +461,20 @@ def _wrapped(ctx: FileContext, after: str) -> str:
     return wrap_long_lines(after, line_limit(ctx.path.parent), leave=frozenset(ctx.text.splitlines()))
 
 
-def _run_codemods(state: MigrationState, codemods: Sequence[Codemod]) -> list[ConcernDelta]:
-    """Run each codemod in turn; attribute the change in lines to its concern."""
+def _run_codemods(state: MigrationState, codemods: Sequence[Codemod],
+                  held: dict[str, list[Decision]]) -> tuple[list[ConcernDelta], dict[str, int]]:
+    """Run each codemod in turn; attribute the change in lines to its concern, and the code lines that
+    wrapping its rewrites to the project's limit would add. A ``held`` concern changes nothing and takes the
+    decisions given."""
     deltas = []
+    wrapping: dict[str, int] = {}
     current = _texts(state)
     for codemod in codemods:
         state.current_concern = str(codemod.concern) if codemod.concern else None
-        codemod.transform(state)
+        if state.current_concern in held:
+            state.decisions.extend(held[state.current_concern])
+        else:
+            codemod.transform(state)
         after = _texts(state)
         label = str(codemod.concern) if codemod.concern else BASES_AND_IMPORTS
         before_count = _concern_lines(state, codemod)
@@ -424,8 +483,22 @@ def _run_codemods(state: MigrationState, codemods: Sequence[Codemod]) -> list[Co
             deltas.append(ConcernDelta(label, before_count,
                                        LineCount(before_count.lines + change.lines,
                                                  before_count.code_lines + change.code_lines)))
+        wrapped = sum(_wrap_growth(state.files[path], current[path] or "", text)
+                      for path, text in after.items() if text is not None and text != current[path])
+        if wrapped:
+            wrapping[label] = wrapped
         current = after
-    return deltas
+    return deltas, wrapping
+
+
+def _wrap_growth(ctx: FileContext, before: str, after: str) -> int:
+    """Code lines that wrapping the lines a step added (``before`` to ``after``) to the limit adds."""
+    limit = line_limit(ctx.path.parent)
+    old = set(before.splitlines())
+    if not any(len(line) > limit and line not in old for line in after.splitlines()):
+        return 0
+    wrapped = wrap_long_lines(after, limit, leave=frozenset(old))
+    return count_lines(wrapped).code_lines - count_lines(after).code_lines
 
 
 def _texts(state: MigrationState) -> dict[Path, str | None]:

@@ -364,3 +364,22 @@ def test_dry_run_does_not_verify_unless_asked(tiny):
     assert forced.returncode == 0, forced.stderr
     assert "verification: off (--no-verify)" in forced.stderr
     assert "MixinMetrics" in (tiny / "src/tinypkg/nodes/beta/node.py").read_text()
+
+
+def test_the_tests_before_the_migration_run_once_while_the_repository_is_unchanged(corpus, store, tmp_path,
+                                                                                   monkeypatch):
+    from omnimix.gate import behaviour as behaviour_stage
+
+    monkeypatch.setenv("OMNIMIX_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("OMNIMIX_NO_CACHE")
+    runs: list[str] = []
+    real = behaviour_stage.run_tests
+    monkeypatch.setattr(behaviour_stage, "run_tests", lambda *args: runs.append(args[3]) or real(*args))
+    first = run_gate(store, corpus, codemods=CODEMODS).stage("behaviour")
+    second = run_gate(store, corpus, codemods=CODEMODS).stage("behaviour")
+    assert sorted(runs) == ["after", "after", "before"]
+    assert second.details["before"] == first.details["before"] and second.details["before_cached"]
+    assert "(cached)" in second.reason and second.status is first.status is StageStatus.PASSED
+    (corpus / STORE / "v1_0_0" / "models.py").touch()  # any change to the repository runs them again
+    run_gate(store, corpus, codemods=CODEMODS)
+    assert runs.count("before") == 2

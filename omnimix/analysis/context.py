@@ -59,7 +59,7 @@ class FileContext:
 T = TypeVar("T")
 
 
-def per_module(compute: Callable[[FileContext, int], T], size: int = 64) -> Callable[[FileContext, int], T]:
+def per_module(compute: Callable[[FileContext, int], T], size: int = 16) -> Callable[[FileContext, int], T]:
     """``compute(ctx, depth)`` remembered for each parsed module: the facts of a project module that many
     nodes import are worked out once (a context stays the same object while its file is unchanged)."""
     known: dict[int, tuple[FileContext, int, T]] = {}

@@ -245,7 +245,7 @@ def _resolve_module(origin: Path, module: str, level: int) -> Path | None:
     return None
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)
 def _load_context(path: Path, stamp: int) -> FileContext | None:
     try:
         text = path.read_text(encoding="utf-8")

@@ -8,15 +8,20 @@ from pathlib import Path
 import libcst as cst
 
 _MODULES: dict[str, cst.Module] = {}  # by text, least recently used first
-_LIMIT = 128
+#: Characters of source kept parsed: memory follows the largest files, not the size of the run.
+_BUDGET = 400_000
+_kept = 0
 
 
 def parse_text(text: str) -> cst.Module:
     """The LibCST module of ``text``; raises ``libcst.ParserSyntaxError`` (nothing is kept for it)."""
+    global _kept
     module = _MODULES.pop(text, None)
     if module is None:
         module = cst.parse_module(text)
-        if len(_MODULES) >= _LIMIT:
+        _kept += len(text)
+        while _MODULES and _kept > _BUDGET:
+            _kept -= len(next(iter(_MODULES)))
             del _MODULES[next(iter(_MODULES))]
     _MODULES[text] = module
     return module

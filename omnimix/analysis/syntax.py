@@ -150,7 +150,7 @@ def import_table(module: cst.Module) -> dict[str, Imported]:
     cached = _IMPORT_TABLES.get(id(module))
     if cached is not None and cached[0] is module:
         return cached[1]
-    if len(_IMPORT_TABLES) > 256:
+    if len(_IMPORT_TABLES) > 16:
         _IMPORT_TABLES.clear()
     table = _import_table(module)
     _IMPORT_TABLES[id(module)] = (module, table)

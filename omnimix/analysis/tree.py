@@ -165,8 +165,8 @@ class Parents:
 _MODULES: dict[int, Tree] = {}  # trees of the modules under analysis, by root id (kept alive: ids stay valid)
 _OWNER: dict[int, Tree] = {}  # id of every node of those trees -> its tree
 _LOOSE: dict[int, Tree] = {}  # trees of other roots walked lately (a node built by a rewrite, a snippet)
-_MODULES_KEPT = 32
-_LOOSE_KEPT = 64
+_MODULES_KEPT = 8
+_LOOSE_KEPT = 32
 
 
 def register(tree: Tree) -> Tree:

@@ -3,7 +3,9 @@
 The tests are those given with ``--tests``, or the repository's test files that import the node's
 package or a changed module (directly, or through a package that re-exports it). They run with
 pytest in the untouched copy and in the migrated copy at the same time, each from the directory
-whose pytest configuration owns them; outcomes are compared test by test from JUnit XML.
+whose pytest configuration owns them; outcomes are compared test by test from JUnit XML. The outcomes
+before the migration are cached (``omnimix.analysis.cache``) under the repository's files, the tests and
+the interpreter: a node verified again with nothing changed runs its tests once, after.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from omnimix.discovery import dotted_module_name, python_files
+from omnimix.analysis import cache
+from omnimix.discovery import dotted_module_name, python_files, tree_files
 from omnimix.gate.results import StageResult, failed, passed, skipped
 from omnimix.gate.workspace import Completed, Workspace, has_module
 from omnimix.results import NodeResult
@@ -212,15 +215,20 @@ def check_behaviour(result: NodeResult, workspace: Workspace, tests: Sequence[Pa
     groups: dict[Path, list[Path]] = {}
     for test in chosen:
         groups.setdefault(config_dir(test, root), []).append(test)
+    key = _before_key(workspace, groups)
+    known = cache.get("tests-before", key) if key else None
     with ThreadPoolExecutor(max_workers=2) as pool:
-        before_future = pool.submit(run_tests, workspace, workspace.before(), groups, "before")
         after_future = pool.submit(run_tests, workspace, workspace.after, groups, "after")
-        before, after = before_future.result(), after_future.result()
+        before = known if isinstance(known, Run) else run_tests(workspace, workspace.before(), groups, "before")
+        after = after_future.result()
+    if key and known is None and not (before.timed_out or before.problems):
+        cache.put("tests-before", key, before)
     seconds = time.perf_counter() - started
     files = [test.relative_to(root).as_posix() for test in chosen]
     details = {"tests": files, "origin": origin, "before": before.counts(), "after": after.counts(),
-               "before_seconds": round(before.seconds, 3), "after_seconds": round(after.seconds, 3)}
-    counts = f"before: {_counted(before)}; after: {_counted(after)}"
+               "before_seconds": 0.0 if known is not None else round(before.seconds, 3),
+               "after_seconds": round(after.seconds, 3), "before_cached": known is not None}
+    counts = f"before: {_counted(before)}{' (cached)' if known is not None else ''}; after: {_counted(after)}"
     if after.timed_out:
         return failed(NAME, f"the tests timed out after the migration ({counts})", seconds, **details)
     if not before.outcomes:
@@ -241,6 +249,20 @@ def check_behaviour(result: NodeResult, workspace: Workspace, tests: Sequence[Pa
     note = f"; {len(already)} already failing before" if already else ""
     return passed(NAME, f"{len(files)} test file(s) {origin}; {counts}{note}", seconds,
                   already_failing=already, **details)
+
+
+def _before_key(workspace: Workspace, groups: dict[Path, list[Path]]) -> str | None:
+    """What the tests' outcomes before the migration depend on: every file of the repository (by size and
+    modification time), the tests, and the interpreter."""
+    if not cache.enabled():
+        return None
+    try:
+        files = tree_files(workspace.root)
+    except OSError:
+        return None
+    tests = [f"{directory}:{','.join(map(str, sorted(paths)))}" for directory, paths in sorted(groups.items())]
+    return cache.key("tests-before", str(workspace.root), str(workspace.python), cache.files_digest(files),
+                     *tests)
 
 
 def _counted(run: Run) -> str:
