@@ -14,10 +14,11 @@ def test_the_benchmark_runs_and_reports_every_measure(tmp_path):
                           capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(out.read_text(encoding="utf-8"))
-    assert set(report["figures"]) == {"scan_nodes", "scan_mixed", "migrate_j1", "migrate_j2",
-                                      "migrate_cold_cached", "migrate_warm"}
+    assert set(report["figures"]) == {"scan_nodes", "scan_mixed", "migrate_j1", "migrate_j2", "migrate_warm"}
     assert all(f["seconds"] > 0 and f["ratio"] > 0 for f in report["figures"].values())
     assert report["parse_floor_seconds"]["nodes"] > 0
     assert report["corpus"]["node_files"] > 0 and report["corpus"]["plain_lines"] > 0
     assert report["peak_memory"]["mixed_corpus_mib"] > 0
+    [gate] = report["gate"].values()
+    assert gate["gate"] > 0 and gate["tests"] > 0 and gate["beyond_tests"] == round(gate["gate"] - gate["tests"], 2)
     assert "x floor" in done.stdout
