@@ -20,14 +20,12 @@ from omnimix.analysis.counters import (
 )
 from omnimix.analysis.logging_facts import (
     Spans,
-    assigned_targets,
     assigned_value,
-    dotted,
     function_body,
     inner_blocks,
     names_in,
 )
-from omnimix.analysis.syntax import self_attr
+from omnimix.analysis.syntax import assign_targets, dotted_name, self_attr
 from omnimix.analysis.tree import index_module, nodes_of
 from omnimix.concerns import Concern
 from omnimix.findings import Finding
@@ -191,7 +189,7 @@ class DeadLetterScan:
         func = call.func
         if not isinstance(func, cst.Attribute) or not call.args:
             return False
-        receiver = func.value.attr.value if isinstance(func.value, cst.Attribute) else dotted(func.value)
+        receiver = func.value.attr.value if isinstance(func.value, cst.Attribute) else dotted_name(func.value)
         if dlq_named(receiver) and func.attr.value in SEND_METHODS | {"append", "put_nowait"}:
             return True
         if func.attr.value not in SEND_METHODS:
@@ -259,7 +257,7 @@ class DeadLetterScan:
                         root = _call_receiver(value)
                         targets = {root} if root and root not in tainted | used else set()
                     else:
-                        targets = {n for t in assigned_targets(small) for n in _target_names(t)}
+                        targets = {n for t in assign_targets(small) for n in _target_names(t)}
                     if not targets - tainted:
                         continue
                     tainted |= targets
@@ -305,7 +303,7 @@ class DeadLetterScan:
         if nodes_of(method, cst.Await) or not any(r.value is not None for r in nodes_of(method, cst.Return)):
             return False
         if any(self_attr(t) for small in nodes_of(method, cst.SimpleStatementLine) for s in small.body
-               for t in assigned_targets(s)):
+               for t in assign_targets(s)):
             return False
         read = {a for attribute in nodes_of(method, cst.Attribute) if (a := self_attr(attribute))}
         return len(read) >= 2 and all(dlq_named(a) for a in read)
@@ -388,11 +386,11 @@ class DeadLetterScan:
     def _gates_commit(self, function: cst.FunctionDef, gate: cst.If | cst.While) -> bool:
         """The gate commits, or leaves the loop or function before a commit that follows it."""
         inside = {id(call) for call in nodes_of(gate, cst.Call)}
-        if any(COMMIT_METHODS.search(dotted(call.func) or "") for call in nodes_of(gate, cst.Call)):
+        if any(COMMIT_METHODS.search(dotted_name(call.func) or "") for call in nodes_of(gate, cst.Call)):
             return True
         exits = any(nodes_of(block_statement, kind) for block in inner_blocks(gate) for block_statement in block
                     for kind in (cst.Return, cst.Break, cst.Continue, cst.Raise))
-        return exits and any(COMMIT_METHODS.search(dotted(call.func) or "") and id(call) not in inside
+        return exits and any(COMMIT_METHODS.search(dotted_name(call.func) or "") and id(call) not in inside
                              for call in nodes_of(function, cst.Call))
 
     def _scan_block(self, block: Sequence[cst.BaseStatement], publishers: set[str], results: set[str]) -> None:
@@ -418,7 +416,7 @@ class DeadLetterScan:
             if id(statement) in self.derived_ids:
                 return "records which messages are done (processed or dead-lettered) for the commit"
             for small in statement.body:
-                targets = assigned_targets(small)
+                targets = assign_targets(small)
                 if targets and all(dlq_named(self_attr(t)) or self._dlq_state_item(t) for t in targets):
                     return "DLQ state"
                 value = assigned_value(small)
@@ -455,7 +453,7 @@ class DeadLetterScan:
 
     @staticmethod
     def _commits(small: cst.BaseSmallStatement) -> bool:
-        return any(COMMIT_METHODS.search(dotted(call.func) or "") for call in nodes_of(small, cst.Call))
+        return any(COMMIT_METHODS.search(dotted_name(call.func) or "") for call in nodes_of(small, cst.Call))
 
     # module constants -----------------------------------------------------------------------
     def _scan_constants(self, body: Sequence[cst.BaseStatement]) -> None:
@@ -464,7 +462,7 @@ class DeadLetterScan:
                 continue
             for small in statement.body:
                 value = assigned_value(small)
-                targets = assigned_targets(small)
+                targets = assign_targets(small)
                 if value is None or len(targets) != 1 or not isinstance(targets[0], cst.Name):
                     continue
                 if dlq_named(targets[0].value) and isinstance(value, (cst.SimpleString, cst.FormattedString,
@@ -520,7 +518,7 @@ def _call_receiver(value: cst.BaseExpression) -> str | None:
 
 
 def _is_enum(cls: cst.ClassDef) -> bool:
-    return any((dotted(base.value) or "").endswith("Enum") for base in cls.bases)
+    return any((dotted_name(base.value) or "").endswith("Enum") for base in cls.bases)
 
 
 def _enum_members(cls: cst.ClassDef) -> list[str]:
@@ -797,7 +795,7 @@ def _warn_on_suffix_mismatch(state: MigrationState) -> None:
             if not isinstance(statement, cst.SimpleStatementLine):
                 continue
             for small in statement.body:
-                targets, value = assigned_targets(small), assigned_value(small)
+                targets, value = assign_targets(small), assigned_value(small)
                 if len(targets) == 1 and isinstance(targets[0], cst.Name) and dlq_named(targets[0].value) \
                         and isinstance(value, cst.SimpleString):
                     literal = next(iter(_strings(value)), None)

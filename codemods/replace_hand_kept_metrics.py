@@ -19,12 +19,12 @@ from omnimix.analysis.counters import (
     MIXIN_CALLS,
     MIXIN_MODULE,
     CounterMigration,
-    assign_targets,
     call_name,
     int_literal,
     reads_the_mixin,
     self_attr,
     unique_names,
+    unpacked_targets,
 )
 from omnimix.analysis.module_cache import parse_file
 from omnimix.analysis.tree import children, nodes_of
@@ -377,7 +377,7 @@ class _ClassMetrics:
         method = function.name
         for attr in _refs(small).attrs:
             self._attr(attr).methods.add(method)
-        for target in assign_targets(small):
+        for target in unpacked_targets(small):
             direct = self_attr(target)
             if direct is not None:
                 record = self._attr(direct)
@@ -470,7 +470,7 @@ class _ClassMetrics:
                 if attr in _refs(*_header(statement)).attrs:
                     return True
                 for small in _small(statement):
-                    targets = assign_targets(small)
+                    targets = unpacked_targets(small)
                     if any(self_attr(t) == attr for t in targets):
                         if attr in _refs(_small_value(small)).attrs:
                             return True
@@ -544,7 +544,7 @@ class _ClassMetrics:
                         continue
                     if self.writes_metrics(function, small) or _is_logging(statement):
                         continue
-                    targets = assign_targets(small)
+                    targets = unpacked_targets(small)
                     if targets and all(isinstance(t, cst.Name) and t.value in aliases for t in targets):
                         continue
                     return True
@@ -574,7 +574,7 @@ class _ClassMetrics:
                             inner_refs = _refs(small)
                             if any(self_attr(c.func) not in self.kinds for c in inner_refs.awaited):
                                 return True
-                            for target in assign_targets(small):
+                            for target in unpacked_targets(small):
                                 owner = self_attr(_root(target))
                                 if owner is not None and owner not in self.kinds and owner != attr:
                                     return True
@@ -670,7 +670,7 @@ class _ClassMetrics:
                     refs = _refs(small)
                     if refs.awaited or refs.self_calls - self.metric_methods() - MIXIN_CALLS:
                         return False
-                    owners = [self_attr(_root(t)) or self._owner(function, t) for t in assign_targets(small)]
+                    owners = [self_attr(_root(t)) or self._owner(function, t) for t in unpacked_targets(small)]
                     if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) \
                             and isinstance(small.value.func, cst.Attribute):
                         owners.append(self_attr(small.value.func.value)
@@ -705,7 +705,7 @@ class _ClassMetrics:
         inside = {id(s) for _f, block in blocks for s in _walk(_body_statements(block.body))}
         written_outside = {owner for function in self.functions.values() if function.name not in _INIT_METHODS
                            for statement in _walk(function.statements) if id(statement) not in inside
-                           for small in _small(statement) for target in assign_targets(small)
+                           for small in _small(statement) for target in unpacked_targets(small)
                            if (owner := self_attr(_root(target))) is not None}
         return blocks, written_outside
 
@@ -754,7 +754,7 @@ class _ClassMetrics:
                 if self.writes_metrics(function, small, recorded) and not _refs(small).self_calls \
                         and not self._prunes_samples(function, small):
                     return False
-                for target in assign_targets(small):
+                for target in unpacked_targets(small):
                     owner = self_attr(_root(target))
                     if owner is not None and owner not in allowed:
                         return False
@@ -793,7 +793,7 @@ class _ClassMetrics:
                         continue
                     refs = _refs(value)
                     if refs.attrs & allowed or refs.names & derived or refs.self_calls & metric_methods:
-                        for target in assign_targets(small):
+                        for target in unpacked_targets(small):
                             root = _root(target)
                             if isinstance(root, cst.Name):
                                 derived.add(root.value)
@@ -808,7 +808,7 @@ class _ClassMetrics:
             return False  # a reader of MixinMetrics' own counters is omnibase-core's code already
         for statement in _walk(function.statements):
             for small in _small(statement):
-                for target in assign_targets(small):
+                for target in unpacked_targets(small):
                     if self_attr(_root(target)) is not None:
                         return False
         sites = self._call_sites(function.name)
@@ -840,7 +840,7 @@ class _ClassMetrics:
                        state: set[str] | None = None) -> bool:
         """The small statement changes metric state (directly, through an alias, or by a recording call)."""
         state = set(self.kinds) if state is None else state
-        for target in assign_targets(small):
+        for target in unpacked_targets(small):
             owner = self_attr(target) or self._owner(function, target)
             if owner in state:
                 return True
@@ -908,7 +908,7 @@ class _ClassMetrics:
             return False
         if isinstance(small, cst.Expr) and refs.mixin_calls:
             return True
-        targets = assign_targets(small)
+        targets = unpacked_targets(small)
         if targets and all(isinstance(t, cst.Name) for t in targets):
             names = {t.value for t in targets if isinstance(t, cst.Name)}
             if names <= metric_locals:
@@ -930,7 +930,7 @@ class _ClassMetrics:
         reads: dict[str, list[cst.CSTNode]] = {}
         for statement in _walk(function.statements):
             for small in _small(statement):
-                targets = assign_targets(small)
+                targets = unpacked_targets(small)
                 if (len(targets) == 1 and isinstance(targets[0], cst.Name) and len(statement.body) == 1
                         and not _refs(_small_value(small)).awaited and not isinstance(small, cst.AugAssign)):
                     assigned.setdefault(targets[0].value, []).append(statement)
@@ -973,14 +973,14 @@ class _ClassMetrics:
         deps: dict[str, set[str]] = {}
         emitted: set[str] = set()
         assigned = {t.value for st in _walk(function.statements) for sm in _small(st)
-                    for t in assign_targets(sm) if isinstance(t, cst.Name)}
+                    for t in unpacked_targets(sm) if isinstance(t, cst.Name)}
         for statement in _walk(function.statements):
             if isinstance(statement, (cst.If, cst.While)) and not self.is_metric_statement(
                     function, statement, assigned, require_touch=False):
                 emitted |= _refs(statement.test).names
             for small in _small(statement):
                 value_refs = _refs(_small_value(small))
-                for target in assign_targets(small):
+                for target in unpacked_targets(small):
                     root = _root(target)
                     if isinstance(root, cst.Name):
                         deps.setdefault(root.value, set()).update(value_refs.names)
@@ -1024,14 +1024,14 @@ class _ClassMetrics:
         first: dict[str, int] = {}
         for statement in _walk(function.statements):
             for small in _small(statement):
-                for target in assign_targets(small):
+                for target in unpacked_targets(small):
                     if isinstance(target, cst.Name) and target.value in flags:
                         first.setdefault(target.value, id(statement))
         runs: list[list[cst.CSTNode]] = []
 
         def resets_flag(statement: cst.BaseStatement) -> bool:
             """A later assignment of an outcome flag: part of the control flow it records, not set-up."""
-            targets = [t for small in _small(statement) for t in assign_targets(small)]
+            targets = [t for small in _small(statement) for t in unpacked_targets(small)]
             return bool(targets) and all(isinstance(t, cst.Name) and t.value in flags
                                          and first.get(t.value) != id(statement) for t in targets)
 
@@ -1080,7 +1080,7 @@ class _ClassMetrics:
 def _assigns_only(statement: cst.BaseStatement, names: set[str]) -> bool:
     """The statement only binds some of ``names`` (``now = self._clock.monotonic()``)."""
     small = _small(statement)
-    targets = [t for s in small for t in assign_targets(s)]
+    targets = [t for s in small for t in unpacked_targets(s)]
     return bool(small) and len(targets) == len(small) and all(
         isinstance(t, cst.Name) and t.value in names for t in targets)
 
@@ -1186,12 +1186,12 @@ def _function_facts(node: cst.FunctionDef) -> _Function:
                     attr = None
                 if attr is None:
                     continue
-                for target in assign_targets(small):
+                for target in unpacked_targets(small):
                     if isinstance(target, cst.Name):
                         function.aliases[target.value] = attr
     for statement in _walk(_body_statements(node.body)):
         for small in _small(statement):
-            roots = [_root(t) for t in assign_targets(small) if not isinstance(t, cst.Name)]
+            roots = [_root(t) for t in unpacked_targets(small) if not isinstance(t, cst.Name)]
             if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and isinstance(
                     small.value.func, cst.Attribute) and small.value.func.attr.value in _MUTATORS:
                 roots.append(_root(small.value.func.value))
@@ -1208,7 +1208,7 @@ def _timers(function: _Function) -> set[str]:
         for statement in _walk(function.statements):
             for small in _small(statement):
                 if isinstance(small, (cst.Assign, cst.AnnAssign)) and _is_clock_expression(small.value, timers):
-                    timers.update(t.value for t in assign_targets(small) if isinstance(t, cst.Name))
+                    timers.update(t.value for t in unpacked_targets(small) if isinstance(t, cst.Name))
     return timers
 
 
@@ -1243,7 +1243,7 @@ def _domain_attributes(info: _ClassMetrics) -> set[str]:
                 for statement in _walk(function.statements):
                     for small in _small(statement):
                         value = _small_value(small)
-                        for target in assign_targets(small):
+                        for target in unpacked_targets(small):
                             root = _root(target)
                             if isinstance(root, cst.Name) and root.value not in function.aliases:
                                 taint.setdefault(root.value, set()).update(flows(value))
@@ -1294,7 +1294,7 @@ def _class_fields(node: cst.ClassDef) -> tuple[set[str], set[str], set[str]]:
             continue
         for statement in _walk(_body_statements(method.body)):
             for small in _small(statement):
-                for target in assign_targets(small):
+                for target in unpacked_targets(small):
                     attr = self_attr(target)
                     if attr:
                         every.add(attr)
@@ -1382,7 +1382,7 @@ def _stores_data(node: cst.ClassDef, fields: set[str]) -> bool:
             for small in _small(statement):
                 if not isinstance(small, cst.Assign):
                     continue
-                for target in assign_targets(small):
+                for target in unpacked_targets(small):
                     if isinstance(target, cst.Subscript) and self_attr(_root(target)) is not None \
                             and not _numeric_value(small.value):
                         return True
@@ -1604,7 +1604,7 @@ class _FileMetrics:
         small = statement.body[0] if len(statement.body) == 1 else None
         if not isinstance(small, (cst.Assign, cst.AnnAssign)) or not _is_number(small.value):
             return False
-        targets = assign_targets(small)
+        targets = unpacked_targets(small)
         if len(targets) != 1 or not isinstance(targets[0], cst.Name):
             return False
         own = self.ctx.positions[statement].start.line
@@ -1691,7 +1691,7 @@ def _imported_models(ctx: FileContext) -> set[str]:
     found: set[str] = set()
     built = {call_name(small.value) for statement in _walk_classes(ctx.module) for small in _small(statement)
              if isinstance(small, (cst.Assign, cst.AnnAssign)) and isinstance(small.value, cst.Call)
-             and any(self_attr(t) for t in assign_targets(small))}
+             and any(self_attr(t) for t in unpacked_targets(small))}
     for node in _import_froms(ctx.module):
         if not built & set(_imported_names(node)):
             continue
@@ -2353,7 +2353,7 @@ def _still_used(module: cst.Module, class_name: str, attr: str) -> bool:
 
 
 def _assigns_attr(line: cst.SimpleStatementLine, attr: str) -> bool:
-    return len(line.body) == 1 and any(self_attr(t) == attr for t in assign_targets(line.body[0]))
+    return len(line.body) == 1 and any(self_attr(t) == attr for t in unpacked_targets(line.body[0]))
 
 
 def _init_reads(info: _ClassMetrics, attr: str) -> bool:

@@ -29,6 +29,7 @@ from omnimix.analysis.context import FileContext
 from omnimix.analysis.module_cache import parse_file, read_text
 from omnimix.analysis.syntax import (
     annotation_names,
+    assign_targets,
     body_statements,
     child_blocks,
     dotted_name,
@@ -442,16 +443,8 @@ def _due_targets(stmts: list[cst.BaseStatement], delay: str | None) -> list[cst.
                           or (delay is None and _is_exponential(side)) for side in sides)
             clocked = any(isinstance(n, cst.Call) for side in sides for n in walk(side))
             if delayed and clocked:
-                targets += [t for t in _targets_of(node) if not isinstance(t, cst.Name)]
+                targets += [t for t in assign_targets(node) if not isinstance(t, cst.Name)]
     return targets
-
-
-def _targets_of(node: cst.CSTNode) -> list[cst.BaseAssignTargetExpression]:
-    if isinstance(node, cst.Assign):
-        return [t.target for t in node.targets]
-    if isinstance(node, (cst.AnnAssign, cst.AugAssign)):
-        return [node.target]
-    return []
 
 
 def _due_checked(stmts: list[cst.BaseStatement], delay: str) -> bool:
@@ -477,7 +470,7 @@ def _reschedules(ctx: FileContext, result: FileRetries) -> None:
                 if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None \
                         or not _is_exponential(small.value):
                     continue
-                names = [t.value for t in _targets_of(small) if isinstance(t, cst.Name)]
+                names = [t.value for t in assign_targets(small) if isinstance(t, cst.Name)]
                 delay = names[0] if names else None
                 after = block[index:]
                 stores = _due_targets(after, delay)
@@ -586,7 +579,7 @@ def _retry_errors(ctx: FileContext, result: FileRetries) -> None:
         if isinstance(stmt, cst.ClassDef) and stmt.bases:
             init = next((s for s in (stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else [])
                          if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
-            if init is not None and {self_attr(t) for n in walk_body(init) for t in _targets_of(n)} & advice:
+            if init is not None and {self_attr(t) for n in walk_body(init) for t in assign_targets(n)} & advice:
                 errors[stmt.name.value] = stmt
     for name, cls in errors.items():
         result.spans.append((*span_of(ctx, cls), "error"))
@@ -745,7 +738,7 @@ def _settings(ctx: FileContext, result: FileRetries) -> None:
                        for t in ([x.target for x in n.targets] if isinstance(n, cst.Assign) else [n.target])}
             if method.short_name not in _SETUP_METHODS:
                 changed_later |= {self_attr(t) or "" for n in walk(method.node, into_defs=True)
-                                  for t in _targets_of(n) if self_attr(t)}
+                                  for t in assign_targets(n) if self_attr(t)}
             for node in walk(method.node, into_defs=True):
                 attr = self_attr(node)
                 if attr and id(node) not in targets and node in ctx.positions:

@@ -14,7 +14,6 @@ from omnimix.analysis.context import FileContext, per_module
 from omnimix.analysis.logging_facts import (
     Spans,
     StructuredLoggingScan,
-    dotted,
     function_body,
     imported_names,
     inner_blocks,
@@ -22,6 +21,7 @@ from omnimix.analysis.logging_facts import (
     names_in,
     param_names,
 )
+from omnimix.analysis.syntax import dotted_name
 from omnimix.analysis.tree import index_module, nodes_of
 from omnimix.concerns import Concern
 from omnimix.findings import Finding
@@ -165,12 +165,12 @@ def _constant(small: cst.BaseSmallStatement) -> tuple[str | None, cst.BaseExpres
 
 
 def _is_compiled_regex(value: cst.BaseExpression) -> bool:
-    return isinstance(value, cst.Call) and dotted(value.func) in ("re.compile", "compile", "regex.compile")
+    return isinstance(value, cst.Call) and dotted_name(value.func) in ("re.compile", "compile", "regex.compile")
 
 
 def _is_regex_collection(value: cst.BaseExpression) -> bool:
     """A tuple, list or set of compiled regexes (the secret-key patterns matched one after another)."""
-    if isinstance(value, cst.Call) and dotted(value.func) in ("frozenset", "set", "tuple", "list") and value.args:
+    if isinstance(value, cst.Call) and dotted_name(value.func) in ("frozenset", "set", "tuple", "list") and value.args:
         value = value.args[0].value
     if not isinstance(value, (cst.Set, cst.Tuple, cst.List)) or not value.elements:
         return False
@@ -178,7 +178,7 @@ def _is_regex_collection(value: cst.BaseExpression) -> bool:
 
 
 def _is_string_collection(value: cst.BaseExpression) -> bool:
-    if isinstance(value, cst.Call) and dotted(value.func) in ("frozenset", "set", "tuple", "list") and value.args:
+    if isinstance(value, cst.Call) and dotted_name(value.func) in ("frozenset", "set", "tuple", "list") and value.args:
         value = value.args[0].value
     if not isinstance(value, (cst.Set, cst.Tuple, cst.List)):
         return False
@@ -192,7 +192,7 @@ def _is_redaction_function(function: cst.FunctionDef, facts: RedactionFacts, own
     strings = _strings_in(function)
     hinted = bool(_NAME_HINT.search(function.name.value))
     uses_regex = bool(names & facts.secret_regexes) or any(
-        dotted(call.func) == "re.sub" and any(has_secret_word(s) for s in _strings_in(call)) for call in
+        dotted_name(call.func) == "re.sub" and any(has_secret_word(s) for s in _strings_in(call)) for call in
         nodes_of(function, cst.Call))
     placeholder = bool(names & facts.placeholders) or any(_PLACEHOLDER.search(s) or _MASK_RUN.fullmatch(s)
                                                           for s in strings)

@@ -12,13 +12,11 @@ from codemods.base import Codemod, Example
 from omnimix.analysis.context import FileContext
 from omnimix.analysis.logging_facts import (
     Spans,
-    assigned_targets,
-    dotted,
     function_body,
     inner_blocks,
     param_names,
 )
-from omnimix.analysis.syntax import self_attr
+from omnimix.analysis.syntax import assign_targets, dotted_name, self_attr
 from omnimix.analysis.tree import index_module, nodes_of
 from omnimix.concerns import Concern
 from omnimix.findings import Finding
@@ -61,7 +59,7 @@ def _registration_call(call: cst.Call, registry_urls: frozenset[str] = frozenset
 def _is_register_ref(node: cst.BaseExpression, args: Sequence[cst.Arg]) -> bool:
     if not isinstance(node, cst.Attribute) or node.attr.value not in REGISTER_METHODS:
         return False
-    chain = (dotted(node) or "").lower()
+    chain = (dotted_name(node) or "").lower()
     if any(word in chain for word in REGISTRY_WORDS):
         return True
     return any(arg.keyword is not None and arg.keyword.value in SERVICE_KEYWORDS for arg in args)
@@ -226,7 +224,7 @@ class ServiceRegistrationScan:
                 return "self-registration step of the lifecycle"
             if id(call) in self._own:
                 return "self-registration call"
-        targets = [t for small in statement.body for t in assigned_targets(small)]
+        targets = [t for small in statement.body for t in assign_targets(small)]
         if state and targets and all(self_attr(t) in state for t in targets):
             return "the node's own registration id and flag"
         return None

@@ -38,7 +38,7 @@ def int_literal(node: cst.BaseExpression | None) -> int | None:
     return None
 
 
-def assign_targets(small: cst.BaseSmallStatement) -> list[cst.BaseExpression]:
+def unpacked_targets(small: cst.BaseSmallStatement) -> list[cst.BaseExpression]:
     if isinstance(small, cst.Assign):
         targets: list[cst.BaseExpression] = []
         for target in small.targets:
@@ -204,7 +204,7 @@ class CounterMigration(cst.CSTTransformer):
         if not self._active() or not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
             return False
         small = statement.body[0]
-        targets = assign_targets(small) if isinstance(small, (cst.Assign, cst.AnnAssign)) else []
+        targets = unpacked_targets(small) if isinstance(small, (cst.Assign, cst.AnnAssign)) else []
         return len(targets) == 1 and (self_attr(targets[0]) in self.names or self_attr(targets[0]) in self.drop)
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock,

@@ -13,7 +13,7 @@ from pathlib import Path
 import libcst as cst
 
 from omnimix.analysis.context import FileContext, per_module
-from omnimix.analysis.syntax import self_attr
+from omnimix.analysis.syntax import assign_targets, dotted_name, self_attr
 from omnimix.analysis.tree import index_module, nodes_of
 from omnimix.discovery import dotted_module_name
 
@@ -40,16 +40,6 @@ _REDACTION_NAME = re.compile(r"redact|saniti[sz]|mask|scrub|censor|obfuscat|sens
 
 
 _LOGGER_FACTORY_NAME = re.compile(r"^get_\w*log(ger)?$|^make_\w*logger$|^create_\w*logger$", re.IGNORECASE)
-
-
-def dotted(node: cst.BaseExpression | None) -> str | None:
-    """``a.b.c`` for a Name/Attribute chain, else None."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = dotted(node.value)
-        return f"{base}.{node.attr.value}" if base else None
-    return None
 
 
 def names_in(root: cst.CSTNode) -> set[str]:
@@ -103,14 +93,6 @@ def param_names(function: cst.FunctionDef) -> list[str]:
     if params.star_kwarg is not None:
         names.append(params.star_kwarg.name.value)
     return names
-
-
-def assigned_targets(statement: cst.BaseSmallStatement) -> list[cst.BaseExpression]:
-    if isinstance(statement, cst.Assign):
-        return [target.target for target in statement.targets]
-    if isinstance(statement, (cst.AnnAssign, cst.AugAssign)):
-        return [statement.target]
-    return []
 
 
 def assigned_value(statement: cst.BaseSmallStatement) -> cst.BaseExpression | None:
@@ -206,7 +188,7 @@ def imported_names(ctx: FileContext) -> dict[str, ImportedName]:
         if isinstance(node.names, cst.ImportStar):
             continue
         level = len(node.relative)
-        module = dotted(node.module) if node.module is not None else ""
+        module = dotted_name(node.module) if node.module is not None else ""
         path = _resolve_module(ctx.path, module or "", level)
         absolute = module or ""
         if level and own:
@@ -214,7 +196,7 @@ def imported_names(ctx: FileContext) -> dict[str, ImportedName]:
             absolute = ".".join([*package, *([module] if module else [])])
         local = bool(level) or (top is not None and absolute.split(".")[0] == top)
         for alias in node.names:
-            name = dotted(alias.name)
+            name = dotted_name(alias.name)
             if not name:
                 continue
             asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
@@ -295,7 +277,7 @@ def logging_facts(ctx: FileContext, depth: int = 0) -> LoggingFacts:
         elif isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 value = assigned_value(small)
-                for target in assigned_targets(small):
+                for target in assign_targets(small):
                     if isinstance(target, cst.Name) and value is not None:
                         if _is_get_logger(value, logging_names, imports):
                             facts.stdlib_loggers.add(target.value)
@@ -338,7 +320,7 @@ def _logging_names(module: cst.Module, imports: dict[str, ImportedName]) -> set[
     names = set()
     for node in nodes_of(module, cst.Import):
         for alias in node.names:
-            if dotted(alias.name) == "logging":
+            if dotted_name(alias.name) == "logging":
                 names.add(alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name)
                           else "logging")
     return names
@@ -347,7 +329,7 @@ def _logging_names(module: cst.Module, imports: dict[str, ImportedName]) -> set[
 def _is_get_logger(value: cst.BaseExpression | None, logging_names: set[str], imports: dict[str, ImportedName]) -> bool:
     if not isinstance(value, cst.Call):
         return False
-    name = dotted(value.func) or ""
+    name = dotted_name(value.func) or ""
     head, _, tail = name.rpartition(".")
     if tail != "getLogger":
         return False
@@ -360,7 +342,7 @@ def _is_get_logger(value: cst.BaseExpression | None, logging_names: set[str], im
 def _is_context_var(value: cst.BaseExpression, imports: dict[str, ImportedName]) -> bool:
     if not isinstance(value, cst.Call):
         return False
-    name = dotted(value.func) or ""
+    name = dotted_name(value.func) or ""
     if name == "contextvars.ContextVar":
         return True
     item = imports.get(name)
@@ -371,14 +353,14 @@ def _context_var_uses(function: cst.FunctionDef) -> set[str]:
     used = set()
     for call in nodes_of(function, cst.Call):
         if isinstance(call.func, cst.Attribute) and call.func.attr.value in ("get", "set", "reset"):
-            base = dotted(call.func.value)
+            base = dotted_name(call.func.value)
             if base:
                 used.add(base)
     return used
 
 
 def _base_is_logging(base: cst.BaseExpression, logging_names: set[str], imports: dict[str, ImportedName]) -> str | None:
-    name = dotted(base) or ""
+    name = dotted_name(base) or ""
     head, _, tail = name.rpartition(".")
     if tail not in STDLIB_LOGGING_BASES:
         return None
@@ -398,7 +380,7 @@ def _is_wrapper_class(node: cst.ClassDef, logging_names: set[str], imports: dict
         kind = _base_is_logging(arg.value, logging_names, imports)
         if kind in ("LoggerAdapter", "Logger"):
             return True
-        if kind == "Formatter" and any(dotted(c.func) in ("json.dumps", "dumps") for c in nodes_of(node, cst.Call)):
+        if kind == "Formatter" and any(dotted_name(c.func) in ("json.dumps", "dumps") for c in nodes_of(node, cst.Call)):
             return True
         if kind == "Filter" and any(_CORRELATION_NAME.search(n) for n in names_in(node) | _attr_names(node)):
             return True
@@ -407,11 +389,11 @@ def _is_wrapper_class(node: cst.ClassDef, logging_names: set[str], imports: dict
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if _is_get_logger(assigned_value(small), logging_names, imports):
-                    logger_attrs.update(t.value for t in assigned_targets(small) if isinstance(t, cst.Name))
+                    logger_attrs.update(t.value for t in assign_targets(small) if isinstance(t, cst.Name))
     for method in methods:
         annotated = {
             p.name.value for p in [*method.params.params, *method.params.kwonly_params]
-            if p.annotation is not None and (dotted(p.annotation.annotation) or "").split(".")[-1] == "Logger"
+            if p.annotation is not None and (dotted_name(p.annotation.annotation) or "").split(".")[-1] == "Logger"
         }
         for assign in nodes_of(method, cst.Assign):
             value = assign.value
@@ -426,7 +408,7 @@ def _is_wrapper_class(node: cst.ClassDef, logging_names: set[str], imports: dict
         return True
     emitting = [m for m in level_like if any(
         isinstance(c.func, cst.Attribute) and c.func.attr.value in LEVEL_METHODS
-        and (dotted(c.func.value) or "") in module_loggers | logging_names for c in nodes_of(m, cst.Call))]
+        and (dotted_name(c.func.value) or "") in module_loggers | logging_names for c in nodes_of(m, cst.Call))]
     return len(emitting) >= 2
 
 
@@ -439,11 +421,11 @@ def _returns_wrapper(function: cst.FunctionDef, wrappers: set[str]) -> bool:
     built: set[str] = set()
     for assign in nodes_of(function, cst.Assign):
         value = assign.value
-        if isinstance(value, cst.Call) and (dotted(value.func) or "") in wrappers:
+        if isinstance(value, cst.Call) and (dotted_name(value.func) or "") in wrappers:
             built.update(t.target.value for t in assign.targets if isinstance(t.target, cst.Name))
     for statement in nodes_of(function, cst.Return):
         value = statement.value
-        if isinstance(value, cst.Call) and (dotted(value.func) or "") in wrappers:
+        if isinstance(value, cst.Call) and (dotted_name(value.func) or "") in wrappers:
             return True
         if isinstance(value, cst.Name) and value.value in built:
             return True
@@ -454,7 +436,7 @@ def _correlation_setters(function: cst.FunctionDef, variables: set[str]) -> bool
     """True when ``function`` sets or resets one of the correlation-id context ``variables``."""
     for call in nodes_of(function, cst.Call):
         if isinstance(call.func, cst.Attribute) and call.func.attr.value in ("set", "reset") \
-                and dotted(call.func.value) in variables:
+                and dotted_name(call.func.value) in variables:
             return True
     return False
 
@@ -476,7 +458,7 @@ def _is_redaction_definition(statement: cst.CSTNode) -> bool:
         return bool(_REDACTION_NAME.search(statement.name.value))
     if isinstance(statement, cst.SimpleStatementLine):
         return any(isinstance(value := assigned_value(small), cst.Call)
-                   and (dotted(value.func) or "").split(".")[-1] == "compile" for small in statement.body)
+                   and (dotted_name(value.func) or "").split(".")[-1] == "compile" for small in statement.body)
     return False
 
 
@@ -508,7 +490,7 @@ class StructuredLoggingScan:
                 for small in statement.body:
                     if self._constructs_wrapper(assigned_value(small), set(), set()):
                         self.module_wrappers.update(
-                            t.value for t in assigned_targets(small) if isinstance(t, cst.Name))
+                            t.value for t in assign_targets(small) if isinstance(t, cst.Name))
         for index, statement in enumerate(body):
             if isinstance(statement, cst.ClassDef):
                 if statement.name.value in facts.wrapper_classes:
@@ -533,7 +515,7 @@ class StructuredLoggingScan:
                     self._scan_function(statement, set(), {})
             elif isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
-                    targets = assigned_targets(small)
+                    targets = assign_targets(small)
                     if assigned_value(small) is None:
                         continue
                     if any(isinstance(t, cst.Name) and t.value in facts.correlation_vars for t in targets):
@@ -556,7 +538,7 @@ class StructuredLoggingScan:
                 defined[statement.name.value] = index
             elif isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
                 small = statement.body[0]
-                targets = assigned_targets(small)
+                targets = assign_targets(small)
                 value = assigned_value(small)
                 if len(targets) == 1 and isinstance(targets[0], cst.Name) and value is not None \
                         and targets[0].value not in self.facts.stdlib_loggers \
@@ -660,7 +642,7 @@ class StructuredLoggingScan:
             if names_in(assign.value) & tainted:
                 tainted.update(targets)
             value = assign.value
-            if isinstance(value, cst.Call) and dotted(value.func) == "getattr" and value.args \
+            if isinstance(value, cst.Call) and dotted_name(value.func) == "getattr" and value.args \
                     and self._is_logger_expr(value.args[0].value, attrs):
                 loggers.update(targets)
             elif self._is_level_method(value, attrs):  # ``log = lg.warning if slow else lg.info``
@@ -687,14 +669,14 @@ class StructuredLoggingScan:
         """A wrapper instance or a stdlib logger."""
         if self._is_wrapper_expr(node, attrs, set()):
             return True
-        name = dotted(node) or ""
+        name = dotted_name(node) or ""
         return name in self.facts.stdlib_loggers or name in self.facts.logging_aliases
 
     # expressions ----------------------------------------------------------------------------
     def _constructs_wrapper(self, value: cst.BaseExpression | None, attrs: set[str], local: set[str]) -> bool:
         if not isinstance(value, cst.Call):
             return False
-        name = dotted(value.func) or ""
+        name = dotted_name(value.func) or ""
         if name in self.facts.wrapper_classes or name in self.facts.factories:
             return True
         return isinstance(value.func, cst.Attribute) and value.func.attr.value in BIND_METHODS \
@@ -768,7 +750,7 @@ class StructuredLoggingScan:
             if isinstance(func, cst.Name) and func.value in self._setters:
                 return True
             if isinstance(func, cst.Attribute) and func.attr.value in ("set", "reset") \
-                    and dotted(func.value) in self.facts.correlation_vars:
+                    and dotted_name(func.value) in self.facts.correlation_vars:
                 return True
             method = self_attr(func)
             if method in self._reported_methods and not _OPERATION_LOG_NAME.search(method):
@@ -780,7 +762,7 @@ class StructuredLoggingScan:
                    for call in nodes_of(node, cst.Call))
 
     def _is_correlation_call(self, node: cst.BaseExpression) -> bool:
-        return isinstance(node, cst.Call) and (dotted(node.func) or "") in self.facts.correlation_functions
+        return isinstance(node, cst.Call) and (dotted_name(node.func) or "") in self.facts.correlation_functions
 
     def emits_directly(self, function: cst.FunctionDef) -> bool:
         """True for a wrapper method that hands the record to the wrapped logger (``self._logger.log``)."""
