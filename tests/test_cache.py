@@ -115,3 +115,19 @@ def test_no_cache_writes_nothing(cache_dir, corpus, monkeypatch):
     monkeypatch.setenv("OMNIMIX_NO_CACHE", "1")
     scan(corpus)
     assert not cache_dir.exists()
+
+
+def test_what_is_computed_from_a_text_is_read_back_and_a_damaged_entry_is_computed_again(cache_dir):
+    calls: list[str] = []
+
+    def lengths(text: str) -> int:
+        calls.append(text)
+        return len(text)
+
+    assert cache.by_text("test", "abc", lengths) == cache.by_text("test", "abc", lengths) == 3
+    assert calls == ["abc"]
+    for entry in (cache_dir / "test").rglob("*"):
+        if entry.is_file():
+            entry.write_bytes(b"not a pickle")
+    assert cache.by_text("test", "abc", lengths) == 3
+    assert calls == ["abc", "abc"]

@@ -15,10 +15,12 @@ import hashlib
 import os
 import pickle
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
+T = TypeVar("T")
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _FORMAT = b"omnimix-cache-1"
 
@@ -66,6 +68,19 @@ def files_digest(paths: Iterable[Path]) -> str:
             continue
         digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def by_text(kind: str, text: str, compute: Callable[[str], T]) -> T:
+    """``compute(text)``, read back when the same omnimix saw the same text before (a re-run's summary
+    counts and reads every file of the run again)."""
+    if not enabled():
+        return compute(text)
+    name = key(kind, text)
+    found = get(kind, name)
+    if found is None:
+        found = compute(text)
+        put(kind, name, found)
+    return found  # type: ignore[return-value]
 
 
 def _entry(kind: str, name: str) -> Path:

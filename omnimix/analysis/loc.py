@@ -4,6 +4,8 @@ import io
 import tokenize
 from dataclasses import dataclass
 
+from omnimix.analysis import cache
+
 
 @dataclass(frozen=True)
 class LineCount:
@@ -48,8 +50,24 @@ def code_line_numbers(text: str) -> set[int]:
     return numbers
 
 
-def _string_lines(text: str) -> set[int]:
-    """Lines that continue a multi-line string token (so a leading '#' there is not a comment)."""
+_KNOWN: dict[str, frozenset[int]] = {}  # by text, least recently used first
+
+
+def _string_lines(text: str) -> frozenset[int]:
+    """Lines that continue a multi-line string token (so a leading '#' there is not a comment).
+
+    Remembered by text in the process and in the on-disk cache: a migration counts the same texts after
+    every codemod, and a re-run's summary counts every file of the run again."""
+    found = _KNOWN.pop(text, None)
+    if found is None:
+        found = cache.by_text("loc", text, _tokenized_string_lines)
+        if len(_KNOWN) >= 256:
+            del _KNOWN[next(iter(_KNOWN))]
+    _KNOWN[text] = found
+    return found
+
+
+def _tokenized_string_lines(text: str) -> frozenset[int]:
     inside: set[int] = set()
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
@@ -57,4 +75,4 @@ def _string_lines(text: str) -> set[int]:
                 inside.update(range(token.start[0] + 1, token.end[0] + 1))
     except (tokenize.TokenError, SyntaxError, IndentationError):
         pass
-    return inside
+    return frozenset(inside)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from omnimix.analysis import cache
 from omnimix.analysis.loc import ZERO, LineCount, code_line_numbers, count_lines
 from omnimix.concerns import Action, Concern
 from omnimix.migration_state import Decision, Outcome
@@ -173,6 +174,10 @@ def used_project_modules(results: Sequence[NodeResult]) -> list[Path]:
 
 
 def _imported_modules(text: str) -> list[str]:
+    return cache.by_text("imports", text, _parsed_imports)
+
+
+def _parsed_imports(text: str) -> list[str]:
     try:
         tree = ast.parse(text)
     except SyntaxError:
