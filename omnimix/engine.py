@@ -217,10 +217,12 @@ def _consolidation_key(nodes: Sequence[NodeDir], base: Path, options: dict[str, 
     if not cache.enabled() or options.get("codemods") is not None or options.get("catalog") is not None:
         return None
     keys = []
+    unsafe: bool = options.get("allow_unsafe", False)  # type: ignore[assignment]  # as migrate_node gets it
+    longer = bool(options.get("allow_longer"))
+    repository_files: tuple[Path, ...] = options.get("repository_files", ())  # type: ignore[assignment]
     for node in nodes:
-        contract = options.get("contract_path") or node.contract
-        key = _migration_key(node, base, contract, bool(options.get("allow_unsafe")),  # type: ignore[arg-type]
-                             bool(options.get("allow_longer")), options.get("repository_files", ()))  # type: ignore[arg-type]
+        contract: Path | None = options.get("contract_path") or node.contract  # type: ignore[assignment]
+        key = _migration_key(node, base, contract, unsafe, longer, repository_files)
         if key is None:
             return None
         keys.append(key)
@@ -401,7 +403,8 @@ def _migrate(
         message="" if status is Status.CHANGED else "already migrated: nothing left that the contract asks for",
         changes=tuple(changes), scans=tuple(scans), decisions=tuple(state.decisions),
         concern_deltas=tuple(deltas), mixins_applied=tuple(state.mixins_to_add),
-        warnings=tuple(state.warnings), extra={"wrapped_lines": wrapping, "wrapped_by_concern": wrapping_by_concern} if wrapping else {},
+        warnings=tuple(state.warnings),
+        extra={"wrapped_lines": wrapping, "wrapped_by_concern": wrapping_by_concern} if wrapping else {},
     )
 
 
