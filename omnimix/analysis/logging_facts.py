@@ -380,7 +380,8 @@ def _is_wrapper_class(node: cst.ClassDef, logging_names: set[str], imports: dict
         kind = _base_is_logging(arg.value, logging_names, imports)
         if kind in ("LoggerAdapter", "Logger"):
             return True
-        if kind == "Formatter" and any(dotted_name(c.func) in ("json.dumps", "dumps") for c in nodes_of(node, cst.Call)):
+        if kind == "Formatter" and any(dotted_name(c.func) in ("json.dumps", "dumps")
+                                       for c in nodes_of(node, cst.Call)):
             return True
         if kind == "Filter" and any(_CORRELATION_NAME.search(n) for n in names_in(node) | _attr_names(node)):
             return True
