@@ -264,3 +264,24 @@ def test_unrelated_code_is_byte_identical(repo: Path) -> None:
     results = migrate(repo)
     after = next(c for c in results[0].changes if c.path == node).after
     assert "    def ping(self):  # keep   this   spacing\n        return  'pong'\n" in after
+
+
+def test_nodes_of_two_projects_in_one_run_are_consolidated_each_into_its_own_mixins(tmp_path: Path) -> None:
+    roots = []
+    for project in ("one", "two"):
+        root = tmp_path / project
+        mixins = root / "src" / "bridge" / "nodes" / "mixins"
+        mixins.mkdir(parents=True)
+        for package in (root / "src" / "bridge", root / "src" / "bridge" / "nodes", mixins):
+            (package / "__init__.py").write_text('"""Package."""\n')
+        for name, port in (("alpha", 8070), ("beta", 8071)):
+            make_node(root, name, port)
+        roots.append(root)
+    nodes = [node for root in roots for node in node_dirs(root / "src" / "bridge" / "nodes")]
+    results = migrate_nodes(nodes, tmp_path)
+    assert not any("consolidation failed" in warning for result in results for warning in result.warnings)
+    for root in roots:
+        mixin = root / "src/bridge/nodes/mixins/service_registration.py"
+        created = [c for r in results for c in r.changes if c.path == mixin]
+        assert len(created) == 2 and all(r.directory.is_relative_to(root) for r in results
+                                         if any(c.path == mixin for c in r.changes))

@@ -72,15 +72,23 @@ class Refusal:
 
 
 def consolidate(results: list[NodeResult], base: Path) -> list[NodeResult]:
-    """``results`` with concern code shared by several nodes moved into project mixins."""
-    sources = node_sources(results)
-    if not sources:
-        return results
-    mixins_dir = mixins_package(sources[0].path.parent)
+    """``results`` with concern code shared by several nodes moved into project mixins. Nodes of different
+    projects (each with its own shared mixins package) are consolidated apart."""
+    projects: dict[Path | None, list[NodeSource]] = {}
+    for source in node_sources(results):
+        projects.setdefault(mixins_package(source.path.parent), []).append(source)
+    updated = list(results)
+    for mixins_dir, sources in projects.items():
+        _consolidate_project(updated, sources, mixins_dir, base)
+    return updated
+
+
+def _consolidate_project(updated: list[NodeResult], sources: list[NodeSource], mixins_dir: Path | None,
+                         base: Path) -> None:
+    """Consolidate the nodes of one project into its mixins package, in ``updated``."""
     existing = existing_mixins(mixins_dir) if mixins_dir is not None else []
     all_copies = [copy for source in sources for copy in copies_in(source)]
     families, refusals = _families(all_copies, existing, sources)
-    updated = list(results)
     taken_names: set[str] = {m.class_name for m in existing}
     current = {source.index: source for source in sources}
     for family in families:
@@ -98,7 +106,6 @@ def consolidate(results: list[NodeResult], base: Path) -> list[NodeResult]:
             if result.display == refusal.node:
                 note = (f"{refusal.concern} code ({', '.join(refusal.methods)}) not consolidated: {refusal.reason}")
                 updated[index] = replace(result, warnings=(*result.warnings, note))
-    return updated
 
 
 def mixins_package(start: Path) -> Path | None:
