@@ -76,8 +76,8 @@ class ApplyDeclaredMixins(Codemod):
                 if state.node_base in composition.already_in:
                     state.warnings.append(f"{mixin.name} is already part of {state.node_base}; not added again")
                     continue
-            if mixin.name in present:
-                continue  # already applied (a second run, or written by hand)
+            if mixin.name in present or mixin.name in state.inherited:
+                continue  # already applied (a second run, or written by hand), or inherited through a project base
             blocked = _unapplied_reason(state, entry.replaces)
             if blocked:
                 state.warnings.append(f"{mixin.name} is declared but not added: {blocked}")

@@ -24,10 +24,12 @@ import libcst as cst
 from codemods.base import Codemod, Example
 from omnimix.analysis.context import FileContext
 from omnimix.analysis.lines import Lines
-from omnimix.analysis.module_cache import parse_file, parse_text
+from omnimix.analysis.module_cache import parse_file, parse_text, read_text
 from omnimix.analysis.tree import Parents, descendants, index_module
 from omnimix.catalog import load_catalog
 from omnimix.concerns import Action, Concern, Safety
+from omnimix.consolidation.health_base import ADAPTER, CORE_METHODS, CORE_MIXIN, HOOK, Rebuild, rebuild_on_core
+from omnimix.consolidation.health_base import state_of
 from omnimix.discovery import display_path, dotted_module_name
 from omnimix.findings import Finding
 from omnimix.migration_state import MigrationState, Outcome
@@ -386,7 +388,9 @@ class _ModuleHealth:
     def _collect(self) -> None:
         items = self.items
         for name in self.mixins:
-            items.append(_Item("mixin", (self.classes[name],), name))
+            state = state_of(self.module, self.classes[name])
+            if state != "done":  # a mixin already on MixinHealthCheck is migrated
+                items.append(_Item("mixin", (self.classes[name],), name, state or ""))
         health_defs = self.mixins | self.probes | self.support
         for name in self.status_enums - health_defs:
             if any(name in _names(self.functions[p]) for p in self.probes) or any(
@@ -778,6 +782,13 @@ class ReplaceHealthChecks(Codemod):
                 state.decide(finding, path, Outcome.KEPT, _kept_note(finding, path, state))
         if not in_group:
             return
+        shared = _Planner(state).shared_base()
+        if isinstance(shared, Rebuild):
+            if shared.after is not None:
+                state.shared_texts[shared.path] = shared.after
+            state.inherited.add(CORE_MIXIN)
+            self._decide(state, in_group, kinds, Outcome.APPLIED, _shared_note(shared), shared=True)
+            return
         try:
             plan = _Planner(state).plan()
         except _Refused as refusal:
@@ -795,12 +806,14 @@ class ReplaceHealthChecks(Codemod):
 
     @staticmethod
     def _decide(state: MigrationState, group: list[tuple[Path, Finding]], kinds: dict[tuple[int, int], str],
-                outcome: Outcome, reason: str, plan: _Plan | None = None) -> None:
+                outcome: Outcome, reason: str, plan: _Plan | None = None, *, shared: bool = False) -> None:
         """The registration hook carries the whole reason; the rest of its family says what became of it."""
         for path, finding in group:
             kind = kinds[(finding.start_line, finding.end_line)]
             if kind == "hook":
                 note = reason
+            elif shared:
+                note = "unchanged; the shared mixin hands it to MixinHealthCheck with the node's other checks"
             elif outcome is not Outcome.APPLIED:
                 note = f"left as it is with the registration it belongs to: {reason.split('; ')[0]}"
             elif kind == "setup":
@@ -810,10 +823,23 @@ class ReplaceHealthChecks(Codemod):
             state.decide(finding, path, outcome, note)
 
 
+def _shared_note(shared: Rebuild) -> str:
+    done = "derives from it" if shared.done else "is rebuilt on it (once, for every node that uses it)"
+    registry = f" in self.{shared.checks}" if shared.checks else ""
+    return (f"runs through MixinHealthCheck: the shared {shared.class_name} ({shared.path.name}) {done}, and its "
+            f"get_health_checks() hands over every check registered{registry}, each run as check_health() runs it; "
+            "check_health(), its cache and its callers are unchanged")
+
+
 def _verdict_mixin(item: _Item) -> tuple[Action, Safety, str, str]:
+    if not item.detail:
+        return (Action.REPLACE, Safety.SAFE, "omnibase_core MixinHealthCheck as its base, with get_health_checks()",
+                f"project-local health mixin {item.name}; migrating a node that inherits it rebuilds it once on "
+                "MixinHealthCheck: get_health_checks() hands over its registered checks, and its roll-up, "
+                "timeouts, cache and public surface stay as they are")
     return (Action.REPLACE, Safety.UNSAFE, "omnibase_core MixinHealthCheck.get_health_checks()",
-            f"project-local health mixin {item.name}; MixinHealthCheck covers registration, concurrent "
-            "checks and roll-up, but has no result cache and returns one ModelHealthStatus without "
+            f"project-local health mixin {item.name}; omnimix cannot rebuild it on MixinHealthCheck ({item.detail}), "
+            "and replacing it in each node loses what MixinHealthCheck lacks: the result cache and the "
             "per-component results")
 
 
@@ -1027,6 +1053,24 @@ class _Planner:
             raise _Refused(f"{refusal}" + (f"; besides, {plan.unsafe_note()}" if uses else ""))
         return plan
 
+    def shared_base(self) -> Rebuild | str:
+        """The node's project-local health mixin rebuilt on MixinHealthCheck (or already on it), or why not."""
+        node_class = self.health.classes.get(self.state.node_class)
+        bases = self.health.local_mixin_bases(node_class) if node_class is not None else []
+        if len(bases) != 1:
+            return "the node class has no single project-local health mixin base"
+        try:
+            mixin = self._resolve(_last_name(bases[0].value))
+        except _Refused as refused:
+            return str(refused)
+        taken = sorted({HOOK, ADAPTER} & set(_methods(node_class)))
+        if taken:
+            return f"{self.state.node_class} defines {', '.join(taken)} itself"
+        probed = _probed_core_names(tuple(self.state.repository_files))
+        if probed:
+            return f"{probed[0]} asks whether an object has a MixinHealthCheck method, which it would then have"
+        return rebuild_on_core(mixin.path, mixin.class_name)
+
     # -- the mixin ----------------------------------------------------------------------------
     def _resolve(self, base: str) -> _LocalMixin:
         source = self.health.imports.get(base)
@@ -1048,7 +1092,7 @@ class _Planner:
             classes = {s.name.value: s for s in module.body if isinstance(s, cst.ClassDef)}
             if name in classes:
                 cls = classes[name]
-                if any(_last_name(arg.value) not in ("object", "ABC") for arg in cls.bases):
+                if any(_last_name(arg.value) not in ("object", "ABC", CORE_MIXIN) for arg in cls.bases):
                     raise _Refused(f"{name} derives from other classes, which omnimix does not follow")
                 if "__init__" in _methods(cls):
                     raise _Refused(f"{name} has its own __init__, which removing it would skip")
@@ -1275,6 +1319,21 @@ class _Planner:
                     uses.append((elsewhere, f"{display}:{line}: calls {name}(), which "
                                             "MixinHealthCheck does not offer"))
         return [use for _, use in sorted(uses, key=lambda use: use[0])]
+
+
+_PROBE = re.compile(r"\b(?:hasattr|getattr)\([^()]*?['\"](" + "|".join(sorted(CORE_METHODS)) + r")['\"]")
+
+
+def _probed_core_names(files: tuple[Path, ...]) -> list[str]:
+    """``file:line`` of every hasattr/getattr of a MixinHealthCheck method name in the repository."""
+    found = []
+    for path in files:
+        text = read_text(path)
+        if text is None or not any(name in text for name in CORE_METHODS):
+            continue
+        for match in _PROBE.finditer(text):
+            found.append(f"{path.name}:{text.count(chr(10), 0, match.start()) + 1}")
+    return found
 
 
 @lru_cache(maxsize=256)

@@ -390,6 +390,7 @@ def _migrate(
                 wrapping += count_lines(wrapped).code_lines - count_lines(rewritten).code_lines
             after = keep_line_endings(ctx.text, wrapped)
         changes.append(FileChange(path, ctx.display_path, ctx.text, after, sources[path].encoding, sources[path].bom))
+    changes += _shared_changes(state, base)
     broken = _broken_outputs(changes)
     if broken:
         return NodeResult(node.directory, display, Status.INTERNAL_ERROR, contract_path, main.name,
@@ -406,6 +407,16 @@ def _migrate(
         warnings=tuple(state.warnings),
         extra={"wrapped_lines": wrapping, "wrapped_by_concern": wrapping_by_concern} if wrapping else {},
     )
+
+
+def _shared_changes(state: MigrationState, base: Path) -> list[FileChange]:
+    """The changes to files outside the node that a codemod made for every node using them."""
+    changes = []
+    for path, after in state.shared_texts.items():
+        source = read_source(path)
+        changes.append(FileChange(path, display_path(path, base), source.text, keep_line_endings(source.text, after),
+                                  source.encoding, source.bom))
+    return changes
 
 
 BASES_AND_IMPORTS = "bases_and_imports"

@@ -59,6 +59,10 @@ class MigrationState:
     decisions: list[Decision] = field(default_factory=list)
     deleted: set[Path] = field(default_factory=set)
     new_texts: dict[Path, str] = field(default_factory=dict)
+    #: Files outside the node that every node using them changes the same way (the shared health mixin).
+    shared_texts: dict[Path, str] = field(default_factory=dict)
+    #: Declared mixins the node gets through a project base that derives from them; not added again.
+    inherited: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     module: cst.Module = field(init=False)

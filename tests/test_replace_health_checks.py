@@ -402,18 +402,14 @@ def _fixture_mixin_support() -> dict[str, str]:
     return support
 
 
-@pytest.mark.parametrize("mixin", ["example", "fixture"])
-def test_migrated_checks_roll_up_exactly_like_the_local_mixin(tmp_path, mixin):
+def test_migrated_checks_roll_up_exactly_like_the_local_mixin(tmp_path):
+    """A local mixin omnimix cannot rebuild on MixinHealthCheck (the example's has no runner returning a
+    result with status and critical): each node's registrations become get_health_checks()."""
     from omnibase_core.models.container.model_onex_container import ModelONEXContainer
 
     source = BEHAVIOUR_NODE
-    support = None
-    if mixin == "fixture":
-        support = _fixture_mixin_support()
-        source = BEHAVIOUR_NODE.replace("from pkg.health import",
-                                        "from omninode_bridge.nodes.mixins.health_mixin import")
     before = textwrap.dedent(source)
-    after, result = migrate(tmp_path, source, support=support)
+    after, result = migrate(tmp_path, source)
     assert result.status.value == "changed", result.warnings
     assert "HealthCheckMixin" not in after and "initialize_health_checks" not in after
     assert '_health_check_adapter("remote", self._remote, critical=False, timeout_seconds=0.05)' in after
@@ -432,6 +428,38 @@ def test_migrated_checks_roll_up_exactly_like_the_local_mixin(tmp_path, mixin):
     for outcomes in SCENARIOS:
         old, new = asyncio.run(statuses(outcomes))
         assert old == new, f"{outcomes}: local mixin {old}, MixinHealthCheck {new}"
+
+
+def test_a_node_on_the_fixture_mixin_gets_it_rebuilt_on_mixin_health_check(tmp_path):
+    """The corpus's shared mixin is rebuilt once, on MixinHealthCheck: the node stays as it is, and
+    health_check_async() gives the verdict check_health() gives, in every scenario."""
+    from omnibase_core.models.container.model_onex_container import ModelONEXContainer
+
+    support = _fixture_mixin_support()
+    source = BEHAVIOUR_NODE.replace("from pkg.health import", "from omninode_bridge.nodes.mixins.health_mixin import")
+    after, result = migrate(tmp_path, source, support=support)
+    assert after == textwrap.dedent(source)
+    (shared,) = [c for c in result.changes if c.path.name == "health_mixin.py"]
+    assert shared.changed and "class HealthCheckMixin(MixinHealthCheck):" in shared.after
+    notes = {d.note for d in result.decisions if str(d.finding.concern) == "health_check"}
+    assert {d.outcome for d in result.decisions} == {Outcome.APPLIED}
+    assert any(note.startswith("runs through MixinHealthCheck: the shared HealthCheckMixin") for note in notes)
+    shared.path.write_text(shared.after, encoding="utf-8")
+    node = _load(tmp_path, after, "pkg.example_node.node").NodeProbeEffect
+    assert "MixinHealthCheck" in [c.__name__ for c in node.__mro__]
+
+    async def statuses(outcomes):
+        probe = node(ModelONEXContainer(), outcomes=outcomes)
+        local = await probe.check_health(force=True)
+        core = await probe.health_check_async()
+        return local.status.value, str(getattr(core.status, "value", core.status)).lower()
+
+    for outcomes in SCENARIOS:
+        local, core = asyncio.run(statuses(outcomes))
+        assert local == core, f"{outcomes}: check_health() {local}, health_check_async() {core}"
+    again, second = migrate(tmp_path, source, support={})
+    assert again == after and not any(c.changed for c in second.changes)
+    assert {d.outcome for d in second.decisions} == {Outcome.APPLIED}
 
 
 def test_second_run_changes_nothing(tmp_path):

@@ -16,8 +16,8 @@ from omnimix.analysis.loc import ZERO, LineCount, count_lines
 from omnimix.report.matrix import concern_matrix, matrix_json
 from omnimix.report.model import REPORT_VERSION, feature_parity, node_size, summary
 from omnimix.report.codes import finding_code
-from omnimix.report.payoff import DISPOSITIONS, node_payoff, payoff_json, run_totals
-from omnimix.results import FileScan, NodeResult
+from omnimix.report.payoff import DISPOSITIONS, is_shared, node_payoff, payoff_json, run_totals
+from omnimix.results import FileChange, FileScan, NodeResult
 
 
 def _count(count: LineCount | None) -> dict[str, int] | None:
@@ -29,6 +29,16 @@ def node_totals(result: NodeResult) -> tuple[LineCount, LineCount]:
     mixin the run creates is counted once for the run, not in each node)."""
     payoff = node_payoff(result)
     return payoff.before, payoff.after
+
+
+def _file_json(change: FileChange) -> dict[str, object]:
+    return {
+        "path": change.display,
+        "status": ("created" if change.before is None else "deleted" if change.after is None
+                   else "changed" if change.changed else "unchanged"),
+        "before": _count(count_lines(change.before or "")),
+        "after": _count(None if change.after is None else count_lines(change.after)),
+    }
 
 
 def migration_json(
@@ -55,15 +65,10 @@ def migration_json(
             "status": str(result.status),
             "message": result.message,
             "loc": {"before": _count(before), "after": _count(after)},
-            "files": [
-                {
-                    "path": change.display,
-                    "status": "deleted" if change.after is None else ("changed" if change.changed else "unchanged"),
-                    "before": _count(count_lines(change.before or "")),
-                    "after": _count(None if change.after is None else count_lines(change.after)),
-                }
-                for change in result.changes
-            ],
+            "files": [_file_json(change) for change in result.changes if not is_shared(change, result)],
+            # created or changed for several nodes at once (a consolidated mixin, the shared health mixin),
+            # counted once in the summary
+            "shared_files": [_file_json(change) for change in result.changes if is_shared(change, result)],
             "concerns": [
                 {"concern": delta.concern, "before": _count(delta.before), "after": _count(delta.after)}
                 for delta in result.concern_deltas

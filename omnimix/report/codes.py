@@ -139,10 +139,14 @@ CODES: tuple[Code, ...] = tuple([
          "Hand-written health-check code.",
          "See `omnimix catalog show MixinHealthCheck`.", _HEALTH),
         (1, "project-local health mixin", r"project-local health mixin",
-         "MixinHealthCheck covers check registration, concurrent checks and roll-up, but has no result cache and "
-         "returns one ModelHealthStatus without per-component results.",
-         "Callers that read only .status of check_health() (no components, no to_dict()) make the replacement "
-         "safe; run with --unsafe to accept it.", _HEALTH),
+         "A project-local health mixin (checks registered by name, run with a timeout each, rolled up and "
+         "cached by check_health()). Migrating a node that inherits it rebuilds it once on MixinHealthCheck: "
+         "its get_health_checks() hands over every registered check, run by the mixin's own runner, so "
+         "health_check_async() gives check_health()'s verdict; its roll-up, cache and public surface stay.",
+         "Safe when omnimix can read the mixin that way (one registry, one runner returning status and "
+         "critical, a roll-up it recognises, no name MixinHealthCheck defines). Otherwise each node's "
+         "registrations can become get_health_checks(), which drops the cache and per-component results: "
+         "with --unsafe, when callers read only .status of check_health().", _HEALTH),
         (2, "node inherits the local health mixin", r"\S+ inherits the project-local health mixin",
          "The node class lists the project-local health mixin as a base; MixinHealthCheck takes its place.",
          "As OMX301: callers that read only .status of check_health().", _HEALTH),

@@ -323,6 +323,10 @@ def _node(node: dict, anchor: str) -> list[str]:
     for created in size["created"]:
         out.append(f'<p>Creates <code>{_e(created["path"])}</code> ({created["after"]["lines"]} lines, '
                    f'{created["after"]["code_lines"]} code lines), counted once in the summary.</p>')
+    for shared in size["shared"]:
+        out.append(f'<p>Changes <code>{_e(shared["path"])}</code>, shared with other nodes '
+                   f'({shared["before"]["code_lines"]} → {shared["after"]["code_lines"]} code lines), '
+                   "counted once in the summary.</p>")
     out.append("<h3>Feature parity</h3>")
     if node["feature_parity"]:
         out.append('<div class="scroll"><table><thead><tr><th>feature</th><th>original</th><th>migrated</th>'

@@ -111,6 +111,9 @@ def node_markdown(node: dict) -> list[str]:
     for created in size["created"]:
         out += ["", f"Creates {cell(created['path'])} ({created['after']['lines']} lines, "
                     f"{created['after']['code_lines']} code lines), counted once in the summary."]
+    for shared in size["shared"]:
+        out += ["", f"Changes {cell(shared['path'])}, shared with other nodes ({shared['before']['code_lines']} → "
+                    f"{shared['after']['code_lines']} code lines), counted once in the summary."]
     out += ["", "#### Feature parity", ""]
     if node["feature_parity"]:
         out += ["| feature | original | migrated | status |", "|---|---|---|---|"]

@@ -15,7 +15,7 @@ from omnimix.concerns import Concern
 from omnimix.discovery import display_path
 from omnimix.gate.results import GateReport
 from omnimix.migration_state import Outcome
-from omnimix.report.payoff import DISPOSITIONS, node_payoff, shared_files, used_project_modules
+from omnimix.report.payoff import DISPOSITIONS, is_shared, node_payoff, shared_files, used_project_modules
 from omnimix.results import NodeResult, Status
 
 #: The version of the report document; ``omnimix report`` refuses other versions.
@@ -32,7 +32,7 @@ def node_size(result: NodeResult) -> dict[str, object]:
     files = []
     if result.changes:
         for change in result.changes:
-            if change.before is None:
+            if is_shared(change, result):
                 continue
             before = count_lines(change.before)
             after = ZERO if change.after is None else count_lines(change.after)
@@ -49,6 +49,10 @@ def node_size(result: NodeResult) -> dict[str, object]:
         "files": files,
         "created": [{"path": change.display, "after": line_count(count_lines(change.after))}
                     for change in result.changes if change.before is None and change.after is not None],
+        "shared": [{"path": change.display, "before": line_count(count_lines(change.before)),
+                    "after": line_count(count_lines(change.after))}
+                   for change in result.changes if change.before is not None and change.after is not None
+                   and change.changed and is_shared(change, result)],
     }
 
 
@@ -155,8 +159,9 @@ def summary(results: Sequence[NodeResult], gates: Mapping[Path, GateReport], bas
             "gate": ({"status": "passed" if gate.passed else "failed", "seconds": round(gate.seconds, 3)}
                      if gate is not None else {"status": "not_run", "seconds": None}),
         })
-    shared = [{"path": display_path(path, base), "kind": "created", "before": line_count(ZERO),
-               "after": line_count(count)} for path, count in sorted(shared_files(results).items())]
+    shared = [{"path": display_path(path, base), "kind": "created" if file.before is None else "changed",
+               "before": line_count(file.before or ZERO), "after": line_count(file.after)}
+              for path, file in sorted(shared_files(results).items())]
     for path in used_project_modules(results):
         count = line_count(count_lines(path.read_text(encoding="utf-8")))
         shared.append({"path": display_path(path, base), "kind": "imported", "before": count, "after": count})

@@ -13,7 +13,7 @@ from omnimix.analysis import cache
 from omnimix.analysis.loc import ZERO, LineCount, code_line_numbers, count_lines
 from omnimix.concerns import Action, Concern
 from omnimix.migration_state import Decision, Outcome
-from omnimix.results import NodeResult
+from omnimix.results import FileChange, NodeResult
 
 #: Dispositions in report order: outcome -> label.
 DISPOSITIONS: dict[Outcome, str] = {
@@ -110,9 +110,17 @@ def _decision_lines(result: NodeResult) -> list[tuple[Decision, set[int]]]:
     return out
 
 
+def is_shared(change: FileChange, result: NodeResult) -> bool:
+    """A file the run creates or changes outside the node's directory (a consolidated mixin, the project's
+    shared health mixin): several nodes carry the same change, and it counts once for the run."""
+    return change.before is None or not change.path.resolve().is_relative_to(result.directory.resolve())
+
+
 def node_payoff(result: NodeResult) -> NodePayoff:
     before = after = ZERO
     for change in result.changes:
+        if is_shared(change, result):
+            continue
         if change.before is not None:
             before = before + count_lines(change.before)
         if change.after is not None and change.before is not None:
@@ -128,14 +136,24 @@ def node_payoff(result: NodeResult) -> NodePayoff:
     return payoff
 
 
-def shared_files(results: Sequence[NodeResult]) -> dict[Path, LineCount]:
-    """Files a run creates for several nodes at once (consolidated mixins), counted once."""
-    created: dict[Path, LineCount] = {}
+@dataclass(frozen=True)
+class SharedFile:
+    """A file outside the nodes that the run creates (``before`` is None) or changes."""
+
+    before: LineCount | None
+    after: LineCount
+
+
+def shared_files(results: Sequence[NodeResult]) -> dict[Path, SharedFile]:
+    """Files a run creates or changes for several nodes at once (consolidated mixins, the shared health
+    mixin), counted once."""
+    shared: dict[Path, SharedFile] = {}
     for result in results:
         for change in result.changes:
-            if change.before is None and change.after is not None:
-                created[change.path] = count_lines(change.after)
-    return created
+            if change.after is not None and change.changed and is_shared(change, result):
+                before = None if change.before is None else count_lines(change.before)
+                shared[change.path] = SharedFile(before, count_lines(change.after))
+    return shared
 
 
 def run_totals(results: Sequence[NodeResult]) -> tuple[LineCount, LineCount]:
@@ -144,8 +162,8 @@ def run_totals(results: Sequence[NodeResult]) -> tuple[LineCount, LineCount]:
     before = after = ZERO
     for payoff in map(node_payoff, results):
         before, after = before + payoff.before, after + payoff.after
-    for count in shared_files(results).values():
-        after = after + count
+    for file in shared_files(results).values():
+        before, after = before + (file.before or ZERO), after + file.after
     for path in used_project_modules(results):
         count = count_lines(path.read_text(encoding="utf-8"))
         before, after = before + count, after + count
@@ -239,8 +257,9 @@ def payoff_json(results: Sequence[NodeResult]) -> dict[str, object]:
         "code_lines": {"before": before.code_lines, "after": after.code_lines,
                        "change": after.code_lines - before.code_lines,
                        "percent": _percent(before.code_lines, after.code_lines)},
-        "shared_files": [{"path": str(path), "code_lines": count.code_lines}
-                         for path, count in sorted(shared_files(results).items())],
+        "shared_files": [{"path": str(path), "code_lines": file.after.code_lines,
+                          "code_lines_before": None if file.before is None else file.before.code_lines}
+                         for path, file in sorted(shared_files(results).items())],
         "nodes": [{"node": p.node, "code_lines_before": p.before.code_lines, "code_lines_after": p.after.code_lines,
                    "findings_code_lines": p.by_disposition} for p in map(node_payoff, results)],
         "core_gaps": [{"capability": g.capability, "concern": g.concern, "findings": g.findings,
