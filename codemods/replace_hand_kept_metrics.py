@@ -1733,19 +1733,29 @@ def _shapes_used_by_neighbours(ctx: FileContext) -> set[str]:
                 imported.update(_imported_names(node))
         if not imported:
             continue
-        used |= {imported[name] for name in _neighbour_shape_uses(neighbour, module) if name in imported}
+        used |= {imported[name] for name in _neighbour_shape_uses(neighbour, text, module) if name in imported}
     return used
 
 
-_SHAPE_USES: dict[tuple[str, int], set[str]] = {}
+def _neighbour_shape_uses(path: Path, text: str, module: cst.Module) -> set[str]:
+    return _file_metrics(FileContext(path, str(path), text, _module=module)).shape_uses()
 
 
-def _neighbour_shape_uses(path: Path, module: cst.Module) -> set[str]:
-    key = (str(path), id(module))
-    if key not in _SHAPE_USES:
-        other = FileContext(path, str(path), module.code, _module=module)
-        _SHAPE_USES[key] = _FileMetrics(other, _imported_models(other)).shape_uses()
-    return _SHAPE_USES[key]
+#: The analysis of the files read last, by path and text: a node module is analysed once, whether it is
+#: scanned itself or read as the neighbour of its models module.
+_ANALYSED: dict[tuple[str, str, frozenset[str]], _FileMetrics] = {}
+
+
+def _file_metrics(ctx: FileContext) -> _FileMetrics:
+    models = frozenset(_imported_models(ctx))
+    key = (str(ctx.path.resolve()), ctx.text, models)
+    found = _ANALYSED.pop(key, None)
+    if found is None or found.module is not ctx.module:
+        found = _FileMetrics(ctx, set(models))
+    if len(_ANALYSED) >= 8:
+        del _ANALYSED[next(iter(_ANALYSED))]
+    _ANALYSED[key] = found
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -2258,7 +2268,7 @@ class ReplaceHandKeptMetrics(Codemod):
             return []
 
     def _detect(self, ctx: FileContext) -> list[Finding]:
-        facts = _FileMetrics(ctx, _imported_models(ctx))
+        facts = _file_metrics(ctx)
         nodes = _node_class_names(ctx.module)
         plans = {name: _counter_plan(info, ctx.module, name in nodes) for name, info in facts.classes.items()}
         for name, info in facts.classes.items():

@@ -242,6 +242,28 @@ def test_differing_health_path_inside_an_f_string_becomes_an_attribute(repo: Pat
     assert calls[0][1]["check"]["http"].endswith(":8071/healthz")
 
 
+def test_tag_lists_of_different_lengths_become_one_attribute_each_node_sets(repo: Path) -> None:
+    make_node(repo, "alpha", 8070)
+    beta = make_node(repo, "beta", 8071) / "node.py"
+    beta.write_text(beta.read_text().replace('"v1"]', '"v1", "canary"]'))
+    before = {name: lifecycle_calls(repo, name) for name in ("alpha", "beta")}
+    results = migrate(repo)
+    mixin = next(c for r in results for c in r.changes if c.path.name == "service_registration.py").after
+    assert "tags = list(self.REGISTRATION_TAGS)" in mixin and "REGISTRATION_TAGS: tuple[str, ...]" in mixin
+    node = next(c for c in results[1].changes if c.path.name == "node.py").after
+    assert 'REGISTRATION_TAGS = ("onex", "effect", "v1", "canary")' in node
+    write(results, repo)
+    assert {name: lifecycle_calls(repo, name) for name in ("alpha", "beta")} == before
+    assert before["beta"][0][1]["tags"] == ["onex", "effect", "v1", "canary"]
+    late = make_node(repo, "delta", 8079, tag="reducer")
+    calls = lifecycle_calls(repo, "delta")
+    (result,) = migrate(repo, late)
+    assert {c.path.name for c in result.changed_files} == {"node.py"}, "moved onto the existing mixin"
+    write([result], repo)
+    assert 'REGISTRATION_TAGS = ("onex", "reducer", "v1")' in (late / "node.py").read_text()
+    assert lifecycle_calls(repo, "delta") == calls
+
+
 def test_emitted_lines_fit_the_line_limit(repo: Path) -> None:
     for name, port in (("alpha", 8070), ("beta_with_a_rather_long_node_name", 8071)):
         make_node(repo, name, port)

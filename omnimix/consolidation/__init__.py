@@ -23,7 +23,7 @@ from omnimix.concerns import Concern
 from omnimix.consolidation.bindings import Binding, binding_of, has_future_annotations
 from omnimix.consolidation.copies import Copy, NodeSource, class_methods, copies_in, declares, node_sources
 from omnimix.consolidation.render import ReplaceLiterals, mixin_module, python_string, rewrite_node_module
-from omnimix.consolidation.shape import shape_of
+from omnimix.consolidation.shape import REBUILT, shape_of
 from omnimix.discovery import display_path, dotted_module_name
 from omnimix.migration_state import Decision, Outcome
 from omnimix.results import FileChange, NodeResult, Status
@@ -373,11 +373,11 @@ def _parameters(family: Family) -> tuple[list[_Parameter], dict[int, str]] | tup
             as_text = False
             if existing is not None:
                 as_text = literal.code.startswith("str(self.")
-                if not literal.code.startswith("self.") and not as_text:
+                if not re.match(r"(?:(?:list|set)\()?self\.", literal.code) and not as_text:
                     if any(v != literal.code for _, v in values):
                         return "a literal the shared mixin fixes differs in this copy", {}
                     continue
-                name = literal.code.removeprefix("str(").removeprefix("self.").removesuffix(")")
+                name = re.sub(r"^(?:str|list|set)\(", "", literal.code).removeprefix("self.").removesuffix(")")
                 if as_text and not all((_text_value(v) or "").isdigit() for _, v in values):
                     return f"the shared mixin expects a number for {name}", {}
             else:
@@ -386,10 +386,10 @@ def _parameters(family: Family) -> tuple[list[_Parameter], dict[int, str]] | tup
                 if literal.in_signature:
                     return f"a literal in the signature of {method} differs between copies", {}
                 if values in by_values:
-                    attribute_of[id(literal.node)] = f"self.{by_values[values].name}"
+                    attribute_of[id(literal.node)] = _use(literal.node, by_values[values].name)
                     continue
                 name = _attribute_name(prefix, literal.hint, used)
-                attribute_of[id(literal.node)] = f"self.{name}"
+                attribute_of[id(literal.node)] = _use(literal.node, name)
             kinds = [family.copies[i][method].shape.literals[position] for i in order]
             parameter = _Parameter(name, "int" if as_text else _type_name(kinds[0].node), {
                 i: str(int(_text_value(k.code) or 0)) if as_text else _value_code(k.node, k.code)
@@ -446,17 +446,31 @@ def _attribute_name(prefix: str, hint: str, used: set[str]) -> str:
     return candidate
 
 
+def _use(node: cst.CSTNode, name: str) -> str:
+    """How moved code reads the attribute ``name`` that holds the literal ``node``: a list or set literal is
+    kept as a tuple and rebuilt at each use, so that every call still gets a container of its own."""
+    wrapper = REBUILT.get(type(node))
+    return f"{wrapper}(self.{name})" if wrapper else f"self.{name}"
+
+
 def _type_name(node: cst.CSTNode) -> str:
     if isinstance(node, cst.Integer):
         return "int"
     if isinstance(node, cst.Float):
         return "float"
+    if isinstance(node, cst.List | cst.Set):
+        kinds = {_type_name(element.value) if not isinstance(element.value, cst.Name | cst.UnaryOperation)
+                 else "object" for element in node.elements}
+        return f"tuple[{kinds.pop() if len(kinds) == 1 else 'object'}, ...]"
     return "str"
 
 
 def _value_code(node: cst.CSTNode, code: str) -> str:
     if isinstance(node, cst.FormattedStringText):
         return python_string(code.replace("{{", "{").replace("}}", "}"))
+    if isinstance(node, cst.List | cst.Set):
+        items = [cst.Module(body=[]).code_for_node(element.value) for element in node.elements]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
     return code
 
 

@@ -52,6 +52,12 @@ class ReplaceLiterals(cst.CSTTransformer):
     def leave_Float(self, original_node, updated_node):
         return self._swap(original_node, updated_node)
 
+    def leave_List(self, original_node, updated_node):
+        return self._swap(original_node, updated_node)
+
+    def leave_Set(self, original_node, updated_node):
+        return self._swap(original_node, updated_node)
+
     def leave_FormattedStringText(self, original_node, updated_node):
         code = self.expressions.get(id(original_node))
         if code is None:

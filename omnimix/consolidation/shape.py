@@ -18,7 +18,8 @@ import libcst as cst
 
 LITERAL = "__omnimix_literal__"
 BUILTINS = frozenset(dir(builtins))
-LITERAL_TYPES = (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.FormattedStringText)
+LITERAL_TYPES = (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.FormattedStringText,
+                 cst.List, cst.Set)
 
 
 @dataclass(frozen=True)
@@ -134,9 +135,34 @@ def _bind(target: cst.BaseExpression, names: set[str]) -> None:
         _bind(target.value, names)
 
 
+#: How a moved container literal is rebuilt from its class attribute (a tuple), so that each call still
+#: gets a container of its own: ``list(self.TAGS)``.
+REBUILT = {cst.List: "list", cst.Set: "set"}
+
+
+def constant(node: cst.CSTNode) -> bool:
+    """A literal that holds no code: a string without substitutions, a number, True/False/None, or a
+    list, tuple or set of those."""
+    if isinstance(node, cst.SimpleString | cst.Integer | cst.Float):
+        return True
+    if isinstance(node, cst.ConcatenatedString):
+        return constant(node.left) and constant(node.right)
+    if isinstance(node, cst.Name):
+        return node.value in ("True", "False", "None")
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        return isinstance(node.expression, cst.Integer | cst.Float)
+    return constant_container(node)
+
+
+def constant_container(node: cst.CSTNode) -> bool:
+    """A non-empty list or set whose elements are all constants (no starred element)."""
+    return (isinstance(node, cst.List | cst.Set) and bool(node.elements)
+            and all(isinstance(e, cst.Element) and constant(e.value) for e in node.elements))
+
+
 def _self_placeholder(node: cst.CSTNode, placeholders: frozenset[str]) -> bool:
-    """``self.X`` or ``str(self.X)`` for a placeholder attribute ``X``."""
-    if (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "str"
+    """``self.X``, ``str(self.X)``, ``list(self.X)`` or ``set(self.X)`` for a placeholder attribute ``X``."""
+    if (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("str", "list", "set")
             and len(node.args) == 1):
         node = node.args[0].value
     return (isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
@@ -226,6 +252,19 @@ class _Collector(cst.CSTVisitor):
         self._literal(node, node.value)
         return False
 
+    def _container(self, node: cst.List | cst.Set) -> bool:
+        """A container of constants is one literal: copies that list different tags are the same code."""
+        if self._signature or not constant_container(node):
+            return True
+        self._literal(node, cst.Module(body=[]).code_for_node(node))
+        return False
+
+    def visit_List(self, node: cst.List) -> bool:
+        return self._container(node)
+
+    def visit_Set(self, node: cst.Set) -> bool:
+        return self._container(node)
+
     def visit_Call(self, node: cst.Call) -> bool:
         if self.placeholders and _self_placeholder(node, self.placeholders):
             self._literal(node, cst.Module(body=[]).code_for_node(node))
@@ -309,7 +348,24 @@ class _Normalizer(cst.CSTTransformer):
         return updated_node
 
     def leave_Call(self, original_node, updated_node):
-        return cst.Name(LITERAL) if id(original_node) in self.literal_ids else updated_node
+        if id(original_node) not in self.literal_ids:
+            return updated_node
+        rebuilt = {name: kind for kind, name in REBUILT.items()}.get(getattr(original_node.func, "value", None))
+        if rebuilt is not None:  # a consolidated mixin's list(self.TAGS) lines up with a copy's list literal
+            return rebuilt(elements=[cst.Element(cst.Name(LITERAL))])
+        return cst.Name(LITERAL)
+
+    def _container(self, original, updated):
+        """A container literal keeps its kind: a list of tags is not the same code as a string."""
+        if id(original) not in self.literal_ids:
+            return updated
+        return type(original)(elements=[cst.Element(cst.Name(LITERAL))])
+
+    def leave_List(self, original_node, updated_node):
+        return self._container(original_node, updated_node)
+
+    def leave_Set(self, original_node, updated_node):
+        return self._container(original_node, updated_node)
 
     def leave_Attribute(self, original_node, updated_node):
         if id(original_node) in self.literal_ids:
