@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from functools import cache
 
-from codemods.apply_declared_mixins import ApplyDeclaredMixins
 from codemods.base import Codemod
-from codemods.replace_circuit_breaker import ReplaceCircuitBreaker
-from codemods.replace_dead_letter_queue import ReplaceDeadLetterQueue
-from codemods.replace_hand_kept_metrics import ReplaceHandKeptMetrics
-from codemods.replace_health_checks import ReplaceHealthChecks
-from codemods.replace_retry_loops import ReplaceRetryLoops
-from codemods.report_redaction import ReportRedaction
-from codemods.report_service_registration import ReportServiceRegistration
-from codemods.report_structured_logging import ReportStructuredLogging
+from codemods.circuit_breaker import ReplaceCircuitBreaker
+from codemods.dead_letter_queue import ReplaceDeadLetterQueue
+from codemods.declared_mixins import ApplyDeclaredMixins
+from codemods.health_check import ReplaceHealthChecks
+from codemods.metrics import ReplaceHandKeptMetrics
+from codemods.redaction import ReportRedaction
+from codemods.retry import ReplaceRetryLoops
+from codemods.service_registration import ReportServiceRegistration
+from codemods.structured_logging import ReportStructuredLogging
 
 
 @cache

@@ -6,10 +6,10 @@ import ast
 import sys
 import traceback
 import warnings
-from concurrent.futures import ProcessPoolExecutor
-from functools import partial
-from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import libcst as cst
@@ -18,21 +18,32 @@ from libcst.metadata import MetadataWrapper
 
 from codemods.base import Codemod
 from codemods.registry import all_codemods
-from omnimix.analysis.wrap import line_limit, wrap_long_lines
 from omnimix.analysis import cache
+from omnimix.analysis.context import FileContext
+from omnimix.analysis.loc import ZERO, LineCount, code_line_numbers, count_lines
+from omnimix.analysis.nodes import (
+    NODE_BASES,
+    NodeClass,
+    base_names,
+    find_node_classes,
+    top_level_classes,
+)
+from omnimix.analysis.wrap import line_limit, wrap_long_lines
 from omnimix.catalog import Catalog, load_catalog
 from omnimix.consolidation import consolidate as consolidate_results
-from omnimix.analysis.context import FileContext
 from omnimix.contract import ContractError, LoadedContract, NodeContract, load_contract
 from omnimix.contract.validation import validate_contract
-from omnimix.discovery import NodeDir, display_path, link_problem, python_files, repository_root
+from omnimix.discovery import (
+    NodeDir,
+    display_path,
+    link_problem,
+    python_files,
+    repository_root,
+)
 from omnimix.findings import Finding
-from omnimix.analysis.loc import ZERO, LineCount, code_line_numbers, count_lines
 from omnimix.migration_state import Decision, MigrationState, Outcome
-from omnimix.analysis.nodes import NODE_BASES, NodeClass, base_names, find_node_classes, top_level_classes
 from omnimix.results import ConcernDelta, FileChange, FileScan, NodeResult, Status
 from omnimix.source import SourceError, SourceText, keep_line_endings, read_source
-
 
 #: Files larger than this are not read (``--max-file-size``); node modules run to a few hundred kB.
 DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024
@@ -547,7 +558,10 @@ def _concern_lines(state: MigrationState, codemod: Codemod) -> LineCount:
 
 def _apply_imports(state: MigrationState) -> None:
     """The one shared pass that applies every import added or removed by the codemods."""
-    from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor  # only a migration needs them
+    from libcst.codemod.visitors import (  # only a migration needs them
+        AddImportsVisitor,
+        RemoveImportsVisitor,
+    )
 
     module = state.module
     scratch = state.codemod_context.scratch

@@ -1,6 +1,6 @@
 """A finding: one hand-rolled instance of a concern, located in a file."""
 
-from dataclasses import dataclass, asdict
+from dataclasses import asdict, dataclass
 
 from omnimix.concerns import Action, Concern, Safety
 

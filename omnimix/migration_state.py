@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import libcst as cst
 from libcst.helpers import get_absolute_module_from_package_for_import
 
-from omnimix.concerns import Safety
 from omnimix.analysis.context import FileContext
+from omnimix.concerns import Safety
 from omnimix.contract import NodeContract
 from omnimix.discovery import dotted_module_name
 from omnimix.findings import Finding

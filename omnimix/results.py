@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from omnimix.findings import Finding
 from omnimix.analysis.loc import LineCount
+from omnimix.findings import Finding
 from omnimix.migration_state import Decision
 from omnimix.source import encode_source
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codemods.apply_declared_mixins import ApplyDeclaredMixins
 from codemods.base import Codemod, Example
+from codemods.declared_mixins import ApplyDeclaredMixins
 from omnimix.discovery import node_dirs, python_files
 from omnimix.engine import migrate_node
 from omnimix.results import NodeResult

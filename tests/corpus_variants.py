@@ -12,9 +12,9 @@ from pathlib import Path
 
 import hypothesmith
 import libcst as cst
+from answer_key import CORPORA
 from hypothesis import strategies as st
 
-from answer_key import CORPORA
 from omnimix.analysis.nodes import find_node_classes
 from omnimix.discovery import node_dirs
 

@@ -1,7 +1,7 @@
 import pytest
-
-from codemods.apply_declared_mixins import ApplyDeclaredMixins
 from codemod_examples import assert_example
+
+from codemods.declared_mixins import ApplyDeclaredMixins
 
 
 @pytest.mark.parametrize("example", ApplyDeclaredMixins.examples, ids=lambda e: e.title)

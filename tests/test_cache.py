@@ -7,12 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from fixture_copy import copy_corpus
 
 from omnimix import engine
 from omnimix.analysis import cache
 from omnimix.discovery import node_dirs, python_files
-
-from fixture_copy import copy_corpus
 
 NODE = "src/omninode_bridge/nodes/llm_effect"
 

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from catalog import CATALOG_DIR
-from omnimix.catalog import Catalog, CatalogEntry, CatalogError, MethodSpec, load_catalog
+from omnimix.catalog import (
+    Catalog,
+    CatalogEntry,
+    CatalogError,
+    MethodSpec,
+    load_catalog,
+)
 from omnimix.catalog.doc import DOC_PATH, render_catalog_markdown
 from omnimix.catalog.verify import CatalogProblem, exported_mixin_names, verify_catalog
 

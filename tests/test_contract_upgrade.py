@@ -7,20 +7,20 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from fixture_copy import NODES_DIR, copy_corpus, git, omnimix
+from test_contract_validation import run
+
+from omnimix.analysis.loc import ZERO
 from omnimix.catalog import Catalog, load_catalog
 from omnimix.concerns import Action, Concern, Safety
 from omnimix.contract import load_contract
 from omnimix.contract.upgrade import recommend_mixins, upgrade_contract
 from omnimix.contract.validation import validate_path
-from omnimix.report.diff import unified_diff
 from omnimix.engine import scan_paths
 from omnimix.findings import Finding
-from omnimix.analysis.loc import ZERO
+from omnimix.report.diff import unified_diff
 from omnimix.results import FileScan, Status
 from omnimix.writer import write_changes
-from test_contract_validation import run
 
 CATALOG = load_catalog()
 #: The legacy fixture contracts and the advanced_features their error_handling maps to.

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import typer
+from answer_key import FIXTURE_ROOT
 from typer.testing import CliRunner
 
-from answer_key import FIXTURE_ROOT
 from omnimix.catalog import Catalog, load_catalog
 from omnimix.cli.contract import contract_app, validate
 from omnimix.contract import load_contract

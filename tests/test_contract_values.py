@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from codemod_examples import run_example, write_example_node
+
 from codemods.base import Example
+from codemods.circuit_breaker import ReplaceCircuitBreaker
 from codemods.registry import all_codemods
-from codemods.replace_circuit_breaker import ReplaceCircuitBreaker
 from omnimix.consolidation.render import mixin_module, python_docstring, python_string
 from omnimix.discovery import node_dirs, python_files
 from omnimix.engine import migrate_node, migrate_nodes

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from fixture_copy import git
+
 from omnimix.discovery import node_dirs, python_files
 
 CONTRACT = "name: n\nnode_type: EFFECT\nversion: 1.0.0\n"

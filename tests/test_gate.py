@@ -16,9 +16,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from codemods.apply_declared_mixins import ApplyDeclaredMixins
 from fixture_copy import NODES_DIR, copy_corpus, git, omnimix, snapshot
+
+from codemods.declared_mixins import ApplyDeclaredMixins
 from omnimix.discovery import node_dirs, python_files
 from omnimix.engine import migrate_node
 from omnimix.gate import STAGES, StageStatus, run_gate

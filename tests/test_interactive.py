@@ -11,14 +11,20 @@ import time
 from pathlib import Path
 
 import pytest
-
 from fixture_copy import git
+from shop_corpus import CACHE, build_shop
+
 from omnimix.discovery import node_dirs
 from omnimix.engine import migrate_nodes
 from omnimix.migration_state import Outcome
 from omnimix.results import Status
-from omnimix.review import IMPORTS_AND_BASES, SKIPPED_NOTE, _apply, accepted_result, node_hunks
-from shop_corpus import CACHE, build_shop
+from omnimix.review import (
+    IMPORTS_AND_BASES,
+    SKIPPED_NOTE,
+    _apply,
+    accepted_result,
+    node_hunks,
+)
 
 ORIGINAL_RETRY = "await asyncio.sleep(0.5 * 2 ** attempt)"
 MIGRATED_RETRY = "ModelRetryConfig(max_attempts=4, backoff_seconds=0.5).calculate_delay("

@@ -18,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from fixture_copy import NODES_DIR, copy_corpus, git, snapshot
-from omnimix.runs import runs_folder
 from test_runs import cli
+
+from omnimix.runs import runs_folder
 
 SMALL = [f"small_{number}" for number in range(1, 7)]
 NODES = [str(NODES_DIR / name) for name in ("codegen_orchestrator", *SMALL)]

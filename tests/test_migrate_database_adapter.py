@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from fixture_copy import NODES_DIR, copy_corpus, fixture_pytest, git, omnimix, snapshot
 
 NODE = NODES_DIR / "database_adapter_effect"

@@ -16,10 +16,10 @@ import os
 import tokenize
 from pathlib import Path
 
-import pytest
-
 import payoff_pipeline
+import pytest
 from answer_key import CORPORA
+
 from omnimix.analysis.wrap import line_limit
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -18,14 +18,14 @@ from pathlib import Path
 import libcst as cst
 import pytest
 import yaml
+from codemod_examples import run_example, write_example_node
+from corpus_variants import MODULES, Unit, corpus_units, random_units
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from codemod_examples import run_example, write_example_node
-from codemods.apply_declared_mixins import ApplyDeclaredMixins
 from codemods.base import Example
-from corpus_variants import MODULES, Unit, corpus_units, random_units
+from codemods.declared_mixins import ApplyDeclaredMixins
 from omnimix.catalog import load_catalog
 from omnimix.cli import app
 from omnimix.contract.validation import composition_problem

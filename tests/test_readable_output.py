@@ -15,17 +15,25 @@ from pathlib import Path
 
 import pytest
 import yaml
+from codemod_examples import run_example
 from rich.console import Console
 from typer.testing import CliRunner
 
 import omnimix.cli
-from codemod_examples import run_example
-from codemods.replace_circuit_breaker import ReplaceCircuitBreaker
+from codemods.circuit_breaker import ReplaceCircuitBreaker
 from omnimix.analysis.loc import count_lines
 from omnimix.analysis.wrap import line_limit
 from omnimix.cli import app
 from omnimix.cli.output import (
-    DEFAULT, VERBOSE, Summary, by_priority, collapse, finding_line, node_progress, print_summary, select_nodes,
+    DEFAULT,
+    VERBOSE,
+    Summary,
+    by_priority,
+    collapse,
+    finding_line,
+    node_progress,
+    print_summary,
+    select_nodes,
     short_names,
 )
 from omnimix.cli.settings import unsafe_setting

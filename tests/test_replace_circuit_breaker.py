@@ -5,16 +5,16 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from codemod_examples import assert_example, run_example
 from omnibase_core.enums.enum_core_error_code import EnumCoreErrorCode
 from omnibase_core.errors.model_onex_error import ModelOnexError
 from omnibase_core.models.container.model_onex_container import ModelONEXContainer
 
-from codemod_examples import assert_example, run_example
-from codemods.apply_declared_mixins import ApplyDeclaredMixins
-from codemods import replace_circuit_breaker
-from codemods.replace_circuit_breaker import ReplaceCircuitBreaker
-from omnimix.concerns import Action, Safety
+from codemods.circuit_breaker import ReplaceCircuitBreaker
+from codemods.circuit_breaker import examples as breaker_examples
+from codemods.declared_mixins import ApplyDeclaredMixins
 from omnimix.analysis.context import FileContext
+from omnimix.concerns import Action, Safety
 from omnimix.discovery import node_dirs, python_files
 from omnimix.engine import migrate_node
 from omnimix.migration_state import Outcome
@@ -639,7 +639,7 @@ def test_state_and_metrics_readers_and_open_error_checks(tmp_path):
 
 
 def test_readers_are_proposed_with_their_differences(tmp_path):
-    text = replace_circuit_breaker._LOCAL_READERS_NODE
+    text = breaker_examples._LOCAL_READERS_NODE
     node_dir = tmp_path / "pkg" / "kv"
     node_dir.mkdir(parents=True)
     (tmp_path / "pkg" / "__init__.py").write_text("")

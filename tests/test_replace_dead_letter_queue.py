@@ -2,10 +2,10 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
-
 from codemod_examples import assert_example, run_example
+
 from codemods.base import Example
-from codemods.replace_dead_letter_queue import ReplaceDeadLetterQueue
+from codemods.dead_letter_queue import ReplaceDeadLetterQueue
 from omnimix.analysis.context import FileContext
 from omnimix.migration_state import Outcome
 from omnimix.results import Status

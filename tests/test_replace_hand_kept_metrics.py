@@ -2,12 +2,12 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
-
 from codemod_examples import assert_example, run_example
+
 from codemods.base import Example
-from codemods.replace_hand_kept_metrics import ReplaceHandKeptMetrics
-from omnimix.concerns import Action, Safety
+from codemods.metrics import ReplaceHandKeptMetrics
 from omnimix.analysis.context import FileContext
+from omnimix.concerns import Action, Safety
 from omnimix.engine import scan_file
 from omnimix.migration_state import Outcome
 

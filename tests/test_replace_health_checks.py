@@ -5,11 +5,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from answer_key import FIXTURE_ROOT
 from codemod_examples import assert_example, run_example
+
 from codemods.base import Example
-from codemods.replace_health_checks import EXAMPLE_HEALTH_MIXIN, EXAMPLE_SUPPORT_FILES, ReplaceHealthChecks
+from codemods.health_check import ReplaceHealthChecks
+from codemods.health_check.examples import EXAMPLE_HEALTH_MIXIN, EXAMPLE_SUPPORT_FILES
 from omnimix.analysis.context import FileContext
 from omnimix.migration_state import Outcome
 

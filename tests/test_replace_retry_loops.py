@@ -3,12 +3,13 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
+from codemod_examples import assert_example
 from omnibase_core.models.core.model_retry_config import ModelRetryConfig
 
-from codemod_examples import assert_example
-from codemods.replace_retry_loops import ReplaceRetryLoops, identical_doubling
-from omnimix.concerns import Action
+from codemods.retry import ReplaceRetryLoops
+from codemods.retry.plan import identical_doubling
 from omnimix.analysis.context import FileContext
+from omnimix.concerns import Action
 
 
 @pytest.mark.parametrize("example", ReplaceRetryLoops.examples, ids=lambda e: e.title)

@@ -2,9 +2,9 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
-
 from codemod_examples import assert_example, run_example
-from codemods.report_redaction import ReportRedaction
+
+from codemods.redaction import ReportRedaction
 from omnimix.analysis.context import FileContext
 from omnimix.migration_state import Outcome
 from omnimix.results import Status

@@ -10,11 +10,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from fixture_copy import git, omnimix
+from shop_corpus import CACHE, NODES, build_shop
 from typer.testing import CliRunner
 
-from fixture_copy import git, omnimix
-from omnimix.cli import app
 from omnimix.analysis.loc import LineCount
+from omnimix.cli import app
 from omnimix.concerns import Action, Concern, Safety
 from omnimix.findings import Finding
 from omnimix.gate.results import GateReport, failed, passed, skipped
@@ -22,7 +23,6 @@ from omnimix.report.html import render_html
 from omnimix.report.markdown import render_markdown
 from omnimix.report.model import feature_parity
 from omnimix.results import ConcernDelta, FileScan, NodeResult, Status
-from shop_corpus import CACHE, NODES, build_shop
 
 EXISTING_KEYS = {"omnimix_version", "omnibase_core_version", "mode", "payoff", "verification", "nodes", "totals"}
 EXISTING_NODE_KEYS = {"node", "contract", "class", "status", "message", "loc", "files", "concerns", "decisions",

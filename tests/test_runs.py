@@ -9,9 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
+from fixture_copy import NODES_DIR, copy_corpus, git, omnimix, snapshot
 from typer.testing import CliRunner
 
-from fixture_copy import NODES_DIR, copy_corpus, git, omnimix, snapshot
 from omnimix.cli import app
 from omnimix.discovery import python_files
 from omnimix.results import FileChange

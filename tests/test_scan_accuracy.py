@@ -5,7 +5,6 @@ duplication. The thresholds hold on both without per-corpus rules.
 """
 
 import pytest
-
 from answer_key import CORPORA, corpus_scans, load_key, score
 
 CONCERNS = ("circuit_breaker", "retry", "health_check", "metrics", "dead_letter_queue",

@@ -8,14 +8,14 @@ import difflib
 from pathlib import Path
 
 import pytest
-
 from fixture_copy import NODES_DIR, copy_corpus, git
+from test_runs import cli
+
 from omnimix.discovery import node_dirs, python_files
 from omnimix.engine import migrate_nodes, scan_file
 from omnimix.results import FileChange, Status
 from omnimix.source import SourceError, decode_source
 from omnimix.writer import WriteError, write_changes
-from test_runs import cli
 
 LLM = NODES_DIR / "llm_effect"
 LLM_NODE = LLM / "v1_0_0" / "node.py"

@@ -4,10 +4,10 @@ from textwrap import dedent
 
 import libcst as cst
 import pytest
-
 from codemod_examples import run_example
+
 from codemods.base import Example
-from codemods.replace_hand_kept_metrics import ReplaceHandKeptMetrics
+from codemods.metrics import ReplaceHandKeptMetrics
 from omnimix.analysis.wrap import line_limit, wrap_long_lines
 
 

@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 import pytest
-
 from fixture_copy import NODES_DIR, copy_corpus, git, snapshot
+from test_runs import cli
+
 from omnimix.results import FileChange
 from omnimix.runs import Run, RunError, TreeLock, runs_folder
 from omnimix.writer import WriteError, write_changes
-from test_runs import cli
 
 LLM = NODES_DIR / "llm_effect"
 LLM_NODE = LLM / "v1_0_0" / "node.py"

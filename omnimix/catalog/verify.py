@@ -18,6 +18,7 @@ from typing import Any
 
 from omnimix.catalog import NODE_BASE, Catalog, CatalogEntry, MethodSpec
 
+
 @dataclass(frozen=True)
 class CatalogProblem:
     """One way the catalog disagrees with the installed library."""

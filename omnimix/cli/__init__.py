@@ -13,24 +13,43 @@ from rich.console import Console
 from rich.markup import escape
 
 from omnimix import __version__
-from omnimix.report.diff import unified_diff
-from omnimix.discovery import display_path, node_dirs, python_files, repository_root
-from omnimix.report.matrix import concern_matrix, matrix_json, print_matrix, scan_nodes
-from omnimix.engine import DEFAULT_MAX_FILE_SIZE, file_problem, migrate_node, migrate_nodes, scan_paths
-from omnimix.exit_codes import HELP, ExitCode
 from omnimix.cli.catalog import catalog_app
 from omnimix.cli.contract import contract_app, validate
-from omnimix.cli.runs import RUNS_HELP, open_run, restore, run_note, runs
-from omnimix.cli.interactive import Prompter, review
-from omnimix.cli.report import REPORT_HELP, report, write_reports
 from omnimix.cli.explain import EXPLAIN_HELP, explain
+from omnimix.cli.interactive import Prompter, review
 from omnimix.cli.output import (
-    DEFAULT, QUIET, VERBOSE, Summary, by_priority, node_progress, print_failures, print_summary, select_nodes,
-    short_names, write_findings, write_statistics,
+    DEFAULT,
+    QUIET,
+    VERBOSE,
+    Summary,
+    by_priority,
+    node_progress,
+    print_failures,
+    print_summary,
+    select_nodes,
+    short_names,
+    write_findings,
+    write_statistics,
 )
+from omnimix.cli.report import REPORT_HELP, report, write_reports
+from omnimix.cli.runs import RUNS_HELP, open_run, restore, run_note, runs
 from omnimix.cli.settings import (
-    config_for, failures, jobs_setting, paths_or_root, unsafe_setting, without_excluded,
+    config_for,
+    failures,
+    jobs_setting,
+    paths_or_root,
+    unsafe_setting,
+    without_excluded,
 )
+from omnimix.discovery import display_path, node_dirs, python_files, repository_root
+from omnimix.engine import (
+    DEFAULT_MAX_FILE_SIZE,
+    file_problem,
+    migrate_node,
+    migrate_nodes,
+    scan_paths,
+)
+from omnimix.exit_codes import HELP, ExitCode
 from omnimix.gate import STAGES, GateReport, run_gate
 from omnimix.report import (
     migration_json,
@@ -38,6 +57,8 @@ from omnimix.report import (
     print_scan_table,
     scan_json,
 )
+from omnimix.report.diff import unified_diff
+from omnimix.report.matrix import concern_matrix, matrix_json, print_matrix, scan_nodes
 from omnimix.results import NodeResult, Status
 from omnimix.writer import WriteError, write_changes
 

@@ -102,7 +102,11 @@ def docs(
     check: Annotated[bool, typer.Option("--check", help="Exit 1 if the committed document is out of date.")] = False,
 ) -> None:
     """Regenerate docs/reference/OMNIBASE_CORE_MIXIN_CATALOG.md from the catalog."""
-    from omnimix.catalog.doc import DOC_PATH, render_catalog_markdown, write_catalog_markdown
+    from omnimix.catalog.doc import (
+        DOC_PATH,
+        render_catalog_markdown,
+        write_catalog_markdown,
+    )
 
     catalog = _catalog()
     if check:

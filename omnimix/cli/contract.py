@@ -16,9 +16,9 @@ from omnimix.cli.runs import open_run
 from omnimix.contract import NodeContract
 from omnimix.contract.upgrade import ContractUpgrade, upgrade_contract
 from omnimix.contract.validation import ContractProblem, validate_path
-from omnimix.report.diff import unified_diff
 from omnimix.discovery import display_path, node_dirs, repository_root
 from omnimix.exit_codes import HELP, ExitCode
+from omnimix.report.diff import unified_diff
 from omnimix.results import Status
 from omnimix.writer import WriteError, write_changes
 

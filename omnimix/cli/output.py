@@ -18,8 +18,14 @@ from typing import IO, Iterator
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.text import Text
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from omnimix.analysis.loc import code_line_numbers
 from omnimix.discovery import NodeDir, display_path

@@ -13,7 +13,15 @@ import typer
 
 from omnimix.discovery import display_path, repository_root
 from omnimix.exit_codes import ExitCode
-from omnimix.runs import Run, RunError, TreeLock, find_run, load_runs, restore_run, runs_folder
+from omnimix.runs import (
+    Run,
+    RunError,
+    TreeLock,
+    find_run,
+    load_runs,
+    restore_run,
+    runs_folder,
+)
 
 TreeOpt = Annotated[Path, typer.Option(
     "--tree", exists=True, help="Any path in the work tree whose runs these are (default: the current directory).")]

@@ -9,8 +9,8 @@ from pathlib import Path
 import typer
 
 from omnimix.config import ConfigError, OmnimixConfig, load_config
-from omnimix.exit_codes import ExitCode
 from omnimix.discovery import display_path
+from omnimix.exit_codes import ExitCode
 from omnimix.results import NodeResult, Status
 
 

@@ -21,8 +21,20 @@ import libcst as cst
 from omnimix.analysis.wrap import line_limit, wrap_long_lines
 from omnimix.concerns import Concern
 from omnimix.consolidation.bindings import Binding, binding_of, has_future_annotations
-from omnimix.consolidation.copies import Copy, NodeSource, class_methods, copies_in, declares, node_sources
-from omnimix.consolidation.render import ReplaceLiterals, mixin_module, python_string, rewrite_node_module
+from omnimix.consolidation.copies import (
+    Copy,
+    NodeSource,
+    class_methods,
+    copies_in,
+    declares,
+    node_sources,
+)
+from omnimix.consolidation.render import (
+    ReplaceLiterals,
+    mixin_module,
+    python_string,
+    rewrite_node_module,
+)
 from omnimix.consolidation.shape import REBUILT, shape_of
 from omnimix.discovery import display_path, dotted_module_name
 from omnimix.migration_state import Decision, Outcome

@@ -8,8 +8,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, get_args
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      WithJsonSchema)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from omnimix.contract.yaml_lines import YamlError, line_of, load_with_lines
 

@@ -28,7 +28,11 @@ from ruamel.yaml.error import YAMLError
 from omnimix.catalog import Catalog, load_catalog
 from omnimix.concerns import Action, Concern
 from omnimix.contract import FEATURE_MODELS, ContractError, load_contract
-from omnimix.contract.validation import FEATURE_DEPENDENCIES, composition_problem, validate_path
+from omnimix.contract.validation import (
+    FEATURE_DEPENDENCIES,
+    composition_problem,
+    validate_path,
+)
 from omnimix.discovery import display_path, node_dirs
 from omnimix.engine import scan_paths
 from omnimix.results import FileChange, FileScan, Status

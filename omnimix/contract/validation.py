@@ -23,7 +23,13 @@ from enum import StrEnum
 from pathlib import Path
 
 from omnimix.catalog import NODE_BASE, Catalog, CatalogEntry, load_catalog
-from omnimix.contract import FEATURE_MODELS, ContractError, LoadedContract, field_path, load_contract
+from omnimix.contract import (
+    FEATURE_MODELS,
+    ContractError,
+    LoadedContract,
+    field_path,
+    load_contract,
+)
 
 #: io operation type -> dependency types that can serve it. Other io types (file, ...) need none.
 IO_DEPENDENCIES: dict[str, tuple[str, ...]] = {

@@ -7,7 +7,6 @@ from typing import Any
 
 import yaml
 
-
 #: A YAML file larger than this is refused before parsing (contracts are a few kilobytes).
 MAX_YAML_BYTES = 1024 * 1024
 #: Values a document may expand to through anchors and aliases; more is refused (a "billion laughs" file).

@@ -19,10 +19,20 @@ from pathlib import Path
 
 from codemods.base import Codemod
 from omnimix import OMNIBASE_CORE_VERSION
-from omnimix.gate import behaviour as behaviour_stage, composition as composition_stage
+from omnimix.gate import behaviour as behaviour_stage
+from omnimix.gate import composition as composition_stage
 from omnimix.gate import contract as contract_stage_check
-from omnimix.gate import idempotency as idempotency_stage, imports as imports_stage, types as types_stage
-from omnimix.gate.results import STAGES, GateReport, StageResult, StageStatus, failed, skipped
+from omnimix.gate import idempotency as idempotency_stage
+from omnimix.gate import imports as imports_stage
+from omnimix.gate import types as types_stage
+from omnimix.gate.results import (
+    STAGES,
+    GateReport,
+    StageResult,
+    StageStatus,
+    failed,
+    skipped,
+)
 from omnimix.gate.syntax import check_syntax
 from omnimix.gate.workspace import Completed, Workspace, default_python, has_module
 from omnimix.results import NodeResult

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from codemods.base import Codemod
-from omnimix.report.diff import unified_diff
 from omnimix.discovery import node_dirs, python_files
 from omnimix.engine import migrate_nodes
 from omnimix.gate.results import StageResult, failed, passed
 from omnimix.gate.workspace import Workspace
+from omnimix.report.diff import unified_diff
 from omnimix.results import NodeResult, Status
 
 NAME = "idempotency"

@@ -11,12 +11,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from omnimix import OMNIBASE_CORE_VERSION, __version__
-from omnimix.gate.results import GateReport, StageStatus
 from omnimix.analysis.loc import ZERO, LineCount, count_lines
+from omnimix.gate.results import GateReport, StageStatus
+from omnimix.report.codes import finding_code
 from omnimix.report.matrix import concern_matrix, matrix_json
 from omnimix.report.model import REPORT_VERSION, feature_parity, node_size, summary
-from omnimix.report.codes import finding_code
-from omnimix.report.payoff import DISPOSITIONS, is_shared, node_payoff, payoff_json, run_totals
+from omnimix.report.payoff import (
+    DISPOSITIONS,
+    is_shared,
+    node_payoff,
+    payoff_json,
+    run_totals,
+)
 from omnimix.results import FileChange, FileScan, NodeResult
 
 

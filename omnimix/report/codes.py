@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from codemods.replace_dead_letter_queue import KEEP_REASON as DLQ_REASON
-from codemods.report_redaction import KEEP_REASON as REDACTION_REASON
-from codemods.report_service_registration import KEEP_REASON as REGISTRATION_REASON
-from codemods.report_structured_logging import KEEP_REASON as LOGGING_REASON
+from codemods.dead_letter_queue.detect import KEEP_REASON as DLQ_REASON
+from codemods.redaction.detect import KEEP_REASON as REDACTION_REASON
+from codemods.service_registration.detect import KEEP_REASON as REGISTRATION_REASON
+from codemods.structured_logging.detect import KEEP_REASON as LOGGING_REASON
 from omnimix.concerns import Concern
 from omnimix.findings import Finding
 

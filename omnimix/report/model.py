@@ -15,7 +15,13 @@ from omnimix.concerns import Concern
 from omnimix.discovery import display_path
 from omnimix.gate.results import GateReport
 from omnimix.migration_state import Outcome
-from omnimix.report.payoff import DISPOSITIONS, is_shared, node_payoff, shared_files, used_project_modules
+from omnimix.report.payoff import (
+    DISPOSITIONS,
+    is_shared,
+    node_payoff,
+    shared_files,
+    used_project_modules,
+)
 from omnimix.results import NodeResult, Status
 
 #: The version of the report document; ``omnimix report`` refuses other versions.

@@ -1,14 +1,12 @@
-"""Report hand-rolled self-registration of a node in a service registry (Consul and the like)."""
+"""Service registration, detection: what the codemod finds in one file, and the facts it reads."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import ClassVar
 
 import libcst as cst
 
-from codemods.base import Codemod, Example
 from omnimix.analysis.context import FileContext
 from omnimix.analysis.logging_facts import (
     Spans,
@@ -18,8 +16,6 @@ from omnimix.analysis.logging_facts import (
 )
 from omnimix.analysis.syntax import assign_targets, dotted_name, self_attr
 from omnimix.analysis.tree import index_module, nodes_of
-from omnimix.concerns import Concern
-from omnimix.findings import Finding
 
 REGISTER_METHODS = frozenset({"register", "deregister", "register_service", "deregister_service",
                               "register_instance", "deregister_instance", "unregister", "unregister_service"})
@@ -252,69 +248,3 @@ _HTTP_API_NODE = (
     "        await self._http.put(url, json=body)\n"
     "        self._service_id = service_id if register else None\n"
 )
-
-
-class ReportServiceRegistration(Codemod):
-    """Self-registration in Consul written by hand. omnibase-core has no equivalent: report it."""
-
-    name = "report-service-registration"
-    concern = Concern.SERVICE_REGISTRATION
-    description = (
-        "Reports a node registering itself in Consul (or a similar registry) in its lifecycle, with the "
-        "registration state and address lookup, and keeps it: MixinServiceRegistry catalogues other tools."
-    )
-    enabled_by: ClassVar[tuple[str, ...]] = ("advanced_features.service_registration",)
-    keywords: ClassVar[tuple[str, ...]] = ("register",)
-    examples: ClassVar[tuple[Example, ...]] = (
-        Example(
-            title="self-registration in Consul is reported and kept (no contract switch exists for it)",
-            contract="name: n\nnode_type: EFFECT\nadvanced_features:\n  observability: {logging: {structured: true}}\n",
-            before=(
-                "from omnibase_core.nodes import NodeEffect\n\n\n"
-                "class NodeApiEffect(NodeEffect):\n"
-                "    def __init__(self, container, consul):\n"
-                "        super().__init__(container)\n"
-                "        self._consul = consul\n"
-                "        self._service_id = f\"api-{self.node_id}\"\n\n"
-                "    async def initialize(self):\n"
-                "        await super().initialize()\n"
-                "        await self._consul.agent.service.register(\"api\", service_id=self._service_id, port=8080)\n"
-            ),
-            after=(
-                "from omnibase_core.nodes import NodeEffect\n\n\n"
-                "class NodeApiEffect(NodeEffect):\n"
-                "    def __init__(self, container, consul):\n"
-                "        super().__init__(container)\n"
-                "        self._consul = consul\n"
-                "        self._service_id = f\"api-{self.node_id}\"\n\n"
-                "    async def initialize(self):\n"
-                "        await super().initialize()\n"
-                "        await self._consul.agent.service.register(\"api\", service_id=self._service_id, port=8080)\n"
-            ),
-        ),
-        Example(
-            title="self-registration through the Consul agent's HTTP API is reported and kept",
-            contract="name: n\nnode_type: EFFECT\nadvanced_features:\n  observability: {logging: {structured: true}}\n",
-            before=_HTTP_API_NODE,
-            after=_HTTP_API_NODE,
-        ),
-        Example(
-            title="a registry registering OTHER nodes from their events is domain logic: nothing to report",
-            contract="name: n\nnode_type: EFFECT\nadvanced_features:\n  observability: {logging: {structured: true}}\n",
-            before=(
-                "from omnibase_core.nodes import NodeEffect\n\n\n"
-                "class NodeRegistryEffect(NodeEffect):\n"
-                "    async def register_node(self, event):\n"
-                "        await self._consul.agent.service.register(event.name, service_id=event.id, port=event.port)\n"
-            ),
-            after=(
-                "from omnibase_core.nodes import NodeEffect\n\n\n"
-                "class NodeRegistryEffect(NodeEffect):\n"
-                "    async def register_node(self, event):\n"
-                "        await self._consul.agent.service.register(event.name, service_id=event.id, port=event.port)\n"
-            ),
-        ),
-    )
-
-    def detect(self, ctx: FileContext) -> list[Finding]:
-        return self.kept_findings(ctx, ServiceRegistrationScan(ctx).spans.result(), REPLACEMENT, KEEP_REASON)

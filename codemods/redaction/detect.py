@@ -1,15 +1,13 @@
-"""Report hand-rolled redaction of secrets: sanitisers, sensitive-key sets, redaction regexes, call sites."""
+"""Redaction, detection: what the codemod finds in one file, and the facts it reads."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 import libcst as cst
 
-from codemods.base import Codemod, Example
 from omnimix.analysis.context import FileContext, per_module
 from omnimix.analysis.logging_facts import (
     Spans,
@@ -23,8 +21,6 @@ from omnimix.analysis.logging_facts import (
 )
 from omnimix.analysis.syntax import dotted_name
 from omnimix.analysis.tree import index_module, nodes_of
-from omnimix.concerns import Concern
-from omnimix.findings import Finding
 
 SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "api-key",
                 "authorization", "bearer", "credential", "private_key", "cookie", "sk-")
@@ -352,80 +348,3 @@ _KEY_PATTERNS_MODULE = (
     "    async def show(self, config):\n"
     "        return {k: \"***\" if is_sensitive_key(k) else v for k, v in config.items()}\n"
 )
-
-
-class ReportRedaction(Codemod):
-    """Secrets redaction written by hand. MixinSensitiveFieldRedaction does not behave the same: report it."""
-
-    name = "report-redaction"
-    concern = Concern.REDACTION
-    description = (
-        "Reports hand-written redaction of secrets (sanitisers, sensitive-key sets, redaction regexes and where "
-        "they are called) and keeps it: MixinSensitiveFieldRedaction over-redacts, works only on top-level keys "
-        "and does not scrub strings."
-    )
-    enabled_by: ClassVar[tuple[str, ...]] = ("advanced_features.security_validation",
-                                             "advanced_features.observability")
-    keywords: ClassVar[tuple[str, ...]] = ("redact", "saniti", "mask", "scrub", "censor", "obfuscat", "sensitive",
-                                           "password", "secret", "token", "api_key", "bearer", "credential")
-    examples: ClassVar[tuple[Example, ...]] = (
-        Example(
-            title="a sanitiser, its regex and its call site are reported and kept",
-            contract="name: n\nnode_type: EFFECT\nadvanced_features:\n  security_validation: {sanitize_logs: true}\n",
-            before=(
-                "import logging\nimport re\n\nfrom omnibase_core.nodes import NodeEffect\n\n"
-                "logger = logging.getLogger(__name__)\n"
-                "_TOKEN_RE = re.compile(r\"(?i)bearer\\s+\\S+\")\n\n\n"
-                "def scrub(text: str) -> str:\n"
-                "    return _TOKEN_RE.sub(\"bearer ***\", text)\n\n\n"
-                "class NodeCallerEffect(NodeEffect):\n"
-                "    async def call(self, error: Exception) -> None:\n"
-                "        logger.error(\"call failed: %s\", scrub(str(error)))\n"
-            ),
-            after=(
-                "import logging\nimport re\n\nfrom omnibase_core.nodes import NodeEffect\n\n"
-                "logger = logging.getLogger(__name__)\n"
-                "_TOKEN_RE = re.compile(r\"(?i)bearer\\s+\\S+\")\n\n\n"
-                "def scrub(text: str) -> str:\n"
-                "    return _TOKEN_RE.sub(\"bearer ***\", text)\n\n\n"
-                "class NodeCallerEffect(NodeEffect):\n"
-                "    async def call(self, error: Exception) -> None:\n"
-                "        logger.error(\"call failed: %s\", scrub(str(error)))\n"
-            ),
-        ),
-        Example(
-            title="an SQL-injection validator is not redaction: nothing to report",
-            contract="name: n\nnode_type: EFFECT\nadvanced_features:\n  security_validation: {sanitize_logs: true}\n",
-            before=(
-                "import re\n\nfrom omnibase_core.nodes import NodeEffect\n\n"
-                "_INJECTION = re.compile(r\"(?i)\\bunion\\s+select\\b\")\n\n\n"
-                "def sanitize_query(query: str) -> str:\n"
-                "    if _INJECTION.search(query):\n"
-                "        raise ValueError(\"rejected\")\n"
-                "    return query.strip()\n\n\n"
-                "class NodeQueryEffect(NodeEffect):\n"
-                "    async def run(self, query: str) -> str:\n"
-                "        return sanitize_query(query)\n"
-            ),
-            after=(
-                "import re\n\nfrom omnibase_core.nodes import NodeEffect\n\n"
-                "_INJECTION = re.compile(r\"(?i)\\bunion\\s+select\\b\")\n\n\n"
-                "def sanitize_query(query: str) -> str:\n"
-                "    if _INJECTION.search(query):\n"
-                "        raise ValueError(\"rejected\")\n"
-                "    return query.strip()\n\n\n"
-                "class NodeQueryEffect(NodeEffect):\n"
-                "    async def run(self, query: str) -> str:\n"
-                "        return sanitize_query(query)\n"
-            ),
-        ),
-        Example(
-            title="secret-key regexes, the key test and the key normaliser it calls are reported and kept",
-            contract="name: n\nnode_type: EFFECT\nadvanced_features:\n  security_validation: {sanitize_logs: true}\n",
-            before=_KEY_PATTERNS_MODULE,
-            after=_KEY_PATTERNS_MODULE,
-        ),
-    )
-
-    def detect(self, ctx: FileContext) -> list[Finding]:
-        return self.kept_findings(ctx, RedactionScan(ctx).spans.result(), REPLACEMENT, KEEP_REASON)

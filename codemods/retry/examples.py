@@ -1,0 +1,138 @@
+"""Retry loops, the before/after examples the codemod documents and tests itself with."""
+
+from __future__ import annotations
+
+# =============================================================================================
+# Examples (documentation and unit tests)
+# =============================================================================================
+_DOUBLING_LOOP = (
+    'import asyncio\n'
+    '\n'
+    'from omnibase_core.nodes import NodeEffect\n'
+    '\n'
+    '\n'
+    'class NodeFetchEffect(NodeEffect):\n'
+    '    def __init__(self, container, client) -> None:\n'
+    '        super().__init__(container)\n'
+    '        self._client = client\n'
+    '\n'
+    '    async def fetch(self, url: str) -> bytes:\n'
+    '        for attempt in range(4):\n'
+    '            try:\n'
+    '                return await self._client.get(url)\n'
+    '            except ConnectionError:\n'
+    '                if attempt == 3:\n'
+    '                    raise\n'
+    '                await asyncio.sleep(0.5 * 2 ** attempt)\n'
+    '        raise RuntimeError("unreachable")\n'
+)
+
+_DOUBLING_LOOP_ON_CONFIG = (
+    'import asyncio\n'
+    '\n'
+    'from omnibase_core.models.core.model_retry_config import ModelRetryConfig\n'
+    'from omnibase_core.nodes import NodeEffect\n'
+    '\n'
+    '\n'
+    'class NodeFetchEffect(NodeEffect):\n'
+    '    def __init__(self, container, client) -> None:\n'
+    '        super().__init__(container)\n'
+    '        self._client = client\n'
+    '\n'
+    '    async def fetch(self, url: str) -> bytes:\n'
+    '        for attempt in range(4):\n'
+    '            try:\n'
+    '                return await self._client.get(url)\n'
+    '            except ConnectionError:\n'
+    '                if attempt == 3:\n'
+    '                    raise\n'
+    '                await asyncio.sleep(\n'
+    '                    ModelRetryConfig(max_attempts=4, backoff_seconds=0.5).calculate_delay(\n'
+    '                        attempt + 1, include_jitter=False\n'
+    '                    )\n'
+    '                )\n'
+    '        raise RuntimeError("unreachable")\n'
+)
+
+_STATUS_LOOP = (
+    'import asyncio\n'
+    '\n'
+    'from omnibase_core.nodes import NodeEffect\n'
+    '\n'
+    '_RETRY_ON = frozenset({429, 502, 503})\n'
+    '\n'
+    '\n'
+    'class NodeQuoteEffect(NodeEffect):\n'
+    '    def __init__(self, container, http) -> None:\n'
+    '        super().__init__(container)\n'
+    '        self._http = http\n'
+    '\n'
+    '    async def quote(self, symbol: str) -> dict:\n'
+    '        delay = 0.25\n'
+    '        for attempt in range(1, 6):\n'
+    '            response = await self._http.get(f"/quotes/{symbol}")\n'
+    '            if response.status_code not in _RETRY_ON:\n'
+    '                return response.json()\n'
+    '            if attempt < 5:\n'
+    '                await asyncio.sleep(delay)\n'
+    '                delay = min(delay * 3, 4.0)\n'
+    '        raise RuntimeError(f"quote service kept failing for {symbol}")\n'
+)
+
+_RETRY_LOOKALIKES = (
+    'from dataclasses import dataclass\n'
+    '\n'
+    'from omnibase_core.nodes import NodeEffect\n'
+    '\n'
+    '\n'
+    '@dataclass\n'
+    'class Job:\n'
+    '    name: str\n'
+    '    retry_count: int = 0\n'
+    '\n'
+    '\n'
+    'class NodeJobsEffect(NodeEffect):\n'
+    '    def __init__(self, container, client_factory, config) -> None:\n'
+    '        super().__init__(container)\n'
+    '        self._client = client_factory(max_retry_attempts=3, retries=2)\n'
+    '        self._max_attempts = config["retry_policy"]["max_attempts"]\n'
+    '\n'
+    '    def describe(self, job: Job) -> str:\n'
+    '        return f"{job.name} was retried {job.retry_count} times (at most {self._max_attempts})"\n'
+)
+
+_RESCHEDULING_HANDLER = (
+    'import asyncio\n'
+    '\n'
+    'from omnibase_core.nodes import NodeEffect\n'
+    '\n'
+    '\n'
+    'class NodeJobsEffect(NodeEffect):\n'
+    '    def __init__(self, container, clock, runner) -> None:\n'
+    '        super().__init__(container)\n'
+    '        self._clock = clock\n'
+    '        self._runner = runner\n'
+    '        self._due: dict[str, float] = {}\n'
+    '\n'
+    '    def fail(self, job) -> None:\n'
+    '        if job.retry_count < job.max_retries:\n'
+    '            delay = 2 ** job.retry_count\n'
+    '            job.retry_count += 1\n'
+    '            self._due[job.id] = self._clock.monotonic() + delay\n'
+    '\n'
+    '    async def run_due(self) -> None:\n'
+    '        now = self._clock.monotonic()\n'
+    '        for job_id in [j for j, at in self._due.items() if at <= now]:\n'
+    '            self._due.pop(job_id)\n'
+    '            await self._runner.run(job_id)\n'
+    '\n'
+    '    async def poll(self) -> None:\n'
+    '        while True:\n'
+    '            await self.run_due()\n'
+    '            await asyncio.sleep(1.0)\n'
+)
+
+_RETRY_CONTRACT = (
+    "name: n\nnode_type: EFFECT\nadvanced_features:\n"
+    "  retry_policy: {enabled: true, max_attempts: 4, initial_delay_ms: 500}\n"
+)
