@@ -98,7 +98,7 @@ def test_each_corpus_mixin_is_rebuilt_and_reports_through_mixin_health_check(cor
     (lambda text: text.replace("class HealthCheckMixin:", "class HealthCheckMixin:\n    def __init__(self):\n"
                                "        pass\n", 1), "own __init__"),
     (lambda text: text.replace("class HealthCheckMixin:", "class HealthCheckMixin(Base):", 1), "derives from Base"),
-    (lambda text: text.replace("critical=check.critical", "importance=check.critical"), "one async method"),
+    (lambda text: text.replace("critical=check.critical", "importance=check.critical"), "one method that runs a single check"),
 ])
 def test_a_mixin_omnimix_cannot_read_that_way_is_refused_with_the_reason(tmp_path, change, reason):
     path = tmp_path / "health_mixin.py"
@@ -116,3 +116,74 @@ def test_a_roll_up_omnimix_does_not_recognise_is_refused(tmp_path):
     path.write_text(strict, encoding="utf-8")
     refusal = rebuild_on_core(path, "HealthCheckMixin")
     assert isinstance(refusal, str) and "roll-up" in refusal
+
+
+SYNC_MIXIN = textwrap.dedent('''
+    from dataclasses import dataclass
+
+
+    @dataclass
+    class Outcome:
+        name: str
+        status: str
+        critical: bool
+        message: str = ""
+
+
+    def roll_up(outcomes):
+        if any(o.critical and o.status == "unhealthy" for o in outcomes):
+            return "unhealthy"
+        if any(o.status != "healthy" for o in outcomes):
+            return "degraded"
+        return "healthy"
+
+
+    class LocalHealth:
+        def add_probe(self, name, probe, critical=True):
+            if not hasattr(self, "_probes"):
+                self._probes = {}
+            self._probes[name] = (probe, critical)
+
+        def _probe(self, entry):
+            probe, critical = entry
+            try:
+                status, message = probe()
+            except Exception as exc:
+                status, message = "unhealthy", str(exc)
+            return Outcome(probe.__name__, status, critical, message)
+
+        def check_health(self):
+            return roll_up([self._probe(entry) for entry in self._probes.values()])
+    ''')
+
+
+def test_a_sync_runner_building_its_result_by_position_is_read_too(tmp_path):
+    import asyncio
+    import importlib
+    import sys
+
+    from omnibase_core.models.container.model_onex_container import ModelONEXContainer
+    from omnibase_core.nodes import NodeCompute
+
+    path = tmp_path / "local_health.py"
+    path.write_text(SYNC_MIXIN, encoding="utf-8")
+    rebuild = rebuild_on_core(path, "LocalHealth")
+    assert not isinstance(rebuild, str), rebuild
+    assert "result = self._probe(check)" in rebuild.after and "await self._probe" not in rebuild.after
+    path.write_text(rebuild.after, encoding="utf-8")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        module = importlib.import_module("local_health")
+    finally:
+        sys.path.remove(str(tmp_path))
+
+    class Node(NodeCompute, module.LocalHealth):
+        pass
+
+    for probes in ([("healthy", True), ("unhealthy", False)], [("degraded", True)], [("unhealthy", True)], []):
+        node = Node(ModelONEXContainer())
+        node._probes = {}
+        for index, (status, critical) in enumerate(probes):
+            node.add_probe(f"p{index}", lambda status=status: (status, "said so"), critical=critical)
+        core = asyncio.run(node.health_check_async())
+        assert str(getattr(core.status, "value", core.status)).lower() == node.check_health(), probes

@@ -50,7 +50,7 @@ def {adapter}(self, name: str, check: Any) -> Callable[[], Awaitable[ModelHealth
     """One check, in check_health()'s roll-up, for MixinHealthCheck."""
 
     async def run_check() -> ModelHealthStatus:
-        result = await self.{runner}(check)
+        result = {wait}self.{runner}(check)
         status = str(getattr(result.{status}, "value", result.{status})).lower()
         if status == "healthy":
             return ModelHealthStatus.create_healthy()
@@ -99,6 +99,7 @@ class _Reading:
     runner: str
     fields: dict[str, str]
     prepare: list[str]
+    asynchronous: bool
 
 
 def state_of(module: cst.Module, cls: cst.ClassDef) -> str | None:
@@ -129,14 +130,14 @@ def _read(module: cst.Module, cls: cst.ClassDef, where: str) -> _Reading | str:
     if registry is None:
         return (f"no public register_*check method of {class_name} stores its checks in a self attribute keyed "
                 "by name")
-    runner = _runner(methods, registry)
+    runner = _runner(module, methods, registry)
     if isinstance(runner, str):
         return runner
-    name, fields = runner
+    name, fields, asynchronous = runner
     if not any(_rolls_up(func) for func in descendants(module) if isinstance(func, cst.FunctionDef)):
         return (f"omnimix does not recognise the roll-up in {where} as MixinHealthCheck's when each check is "
                 "handed over as failing (critical and unhealthy) or degraded (any other non-healthy result)")
-    return _Reading(registry, name, fields, _preparation(methods, name))
+    return _Reading(registry, name, fields, _preparation(methods, name), asynchronous)
 
 
 @lru_cache(maxsize=16)
@@ -158,6 +159,7 @@ def _rebuild(path: Path, class_name: str, text: str, limit: int) -> Rebuild | st
     message = f'f"{{name}}: {{result.{fields["message"]}}}"' if "message" in fields else "name"
     source = _METHODS.format(prepare="".join(f"    self.{m}()\n" for m in reading.prepare), adapter=ADAPTER,
                              registry=reading.registry, runner=reading.runner, status=fields["status"],
+                             wait="await " if reading.asynchronous else "",
                              critical=fields["critical"], message=message)
     after = _with_methods(module, cls, source)
     after = _with_imports(after, path)
@@ -205,28 +207,47 @@ def _registry(methods: dict[str, cst.FunctionDef]) -> str | None:
     return None
 
 
-def _runner(methods: dict[str, cst.FunctionDef], registry: str) -> tuple[str, dict[str, str]] | str:
-    """The one async method that runs a registered check and returns its result built with keywords
-    ``status`` and ``critical`` (``message`` too, when there is one), called on the registry's entries."""
+def _runner(module: cst.Module, methods: dict[str, cst.FunctionDef],
+            registry: str) -> tuple[str, dict[str, str], bool] | str:
+    """The one method that runs a registered check and returns its result built with ``status`` and
+    ``critical`` (``message`` too, when there is one), by keyword or in the order of the result class's
+    fields, and that is called on the registry's entries; and whether it is async."""
+    fields_of = _field_orders(module)
     found = []
     for name, func in methods.items():
-        if func.asynchronous is None or len(_parameters(func)) != 1 or _parameters(func) == ["*"]:
+        if len(_parameters(func)) != 1 or _parameters(func) == ["*"]:
             continue
         for node in descendants(func.body, into_defs=False):
-            if isinstance(node, cst.Return) and isinstance(node.value, cst.Call):
-                keywords = {arg.keyword.value for arg in node.value.args if arg.keyword is not None}
-                if {"status", "critical"} <= keywords:
-                    found.append((name, {k: k for k in ("status", "critical", "message") if k in keywords}))
-                    break
+            if not (isinstance(node, cst.Return) and isinstance(node.value, cst.Call)):
+                continue
+            order = fields_of.get(_last(node.value.func), [])
+            named = {arg.keyword.value for arg in node.value.args if arg.keyword is not None}
+            positional = [arg for arg in node.value.args if arg.keyword is None and not arg.star]
+            named |= set(order[:len(positional)])
+            if {"status", "critical"} <= named:
+                fields = {k: k for k in ("status", "critical", "message") if k in named}
+                found.append((name, fields, func.asynchronous is not None))
+                break
     if len(found) != 1:
-        return (f"omnimix looks for one async method that runs a single check and returns a result with status "
+        return (f"omnimix looks for one method that runs a single check and returns a result with status "
                 f"and critical, and found {len(found) or 'none'}" + (
-                    f" ({', '.join(n for n, _ in found)})" if found else ""))
+                    f" ({', '.join(n for n, _, _ in found)})" if found else ""))
     name = found[0][0]
     callers = [func for func in methods.values() if _reads(func, registry) and _calls(func, name)]
     if not callers:
         return f"no method both reads self.{registry} and runs its checks through {name}()"
     return found[0]
+
+
+def _field_orders(module: cst.Module) -> dict[str, list[str]]:
+    """The annotated fields of each top-level class, in order (a dataclass's positional parameters)."""
+    orders = {}
+    for statement in module.body:
+        if isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
+            orders[statement.name.value] = [
+                small.target.value for line in statement.body.body if isinstance(line, cst.SimpleStatementLine)
+                for small in line.body if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)]
+    return orders
 
 
 def _calls(func: cst.FunctionDef, method: str) -> bool:
@@ -287,6 +308,11 @@ def _status_word(node: cst.CSTNode | None) -> str | None:
     return None
 
 
+def _words(node: cst.CSTNode) -> set[str]:
+    """The statuses ``node`` names, as enum members or as strings."""
+    return {word for n in descendants(node) if (word := _status_word(n))}
+
+
 def _rolls_up(func: cst.FunctionDef) -> bool:
     """A roll-up in which a failing critical check makes the node unhealthy and any other non-healthy
     check only degraded: written as guarded returns, or as a worst-of loop over contributions."""
@@ -302,8 +328,8 @@ def _guarded_returns(func: cst.FunctionDef) -> bool:
     guards = [n for n in body if isinstance(n, cst.If)]
     if len(guards) < 2:
         return False
-    critical_guard = {"critical", "UNHEALTHY"} <= _names(guards[0].test)
-    other_guard = "HEALTHY" in _names(guards[1].test) and any(
+    critical_guard = "critical" in _names(guards[0].test) and "unhealthy" in _words(guards[0].test)
+    other_guard = "healthy" in _words(guards[1].test) and any(
         isinstance(n, cst.ComparisonTarget) and isinstance(n.operator, cst.IsNot | cst.NotEqual)
         for n in descendants(guards[1].test))
     return critical_guard and other_guard
