@@ -410,3 +410,9 @@ def test_unsafe_concerns_limit_what_unsafe_applies(tmp_path, allowed, applied):
     after, _ = run_example(ReplaceCircuitBreaker, replace(example, unsafe=allowed), tmp_path)
     assert (after == example.after) is applied
     assert (after == example.before) is not applied
+
+
+def test_a_node_that_changes_a_shared_file_says_so_with_its_counts(results):
+    [result] = [r for r in results if r.directory.parent.name == "database_adapter_effect"]
+    text = flat(render([result]))
+    assert re.search(r"changes the shared health_mixin\.py \(\d+ → \d+\)", text), text

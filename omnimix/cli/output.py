@@ -27,12 +27,13 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from omnimix.analysis.loc import code_line_numbers
+from omnimix.analysis.loc import code_line_numbers, count_lines
 from omnimix.discovery import NodeDir, display_path
 from omnimix.findings import Finding
 from omnimix.migration_state import Decision, Outcome
 from omnimix.report import node_totals, payoff_line
 from omnimix.report.codes import Code, finding_code, statistics
+from omnimix.report.payoff import is_shared
 from omnimix.results import FileScan, NodeResult, Status
 
 #: A version folder under a node's own folder (``v1_0_0``); node names leave it out.
@@ -185,6 +186,11 @@ def _print_node(console: Console, result: NodeResult, summary: Summary) -> None:
         parts.append(", ".join(tallies))
     if result.mixins_applied:
         parts.append("adds " + ", ".join(result.mixins_applied))
+    shared = [c for c in result.changed_files if c.before is not None and is_shared(c, result)]
+    if shared:  # counted once in the run's line below, not in the node's
+        parts.append("changes the shared " + ", ".join(
+            f"{c.path.name} ({count_lines(c.before).code_lines} → {count_lines(c.after or '').code_lines})"
+            for c in shared))
     print_line(console, f"[bold]{escape(name)}[/bold]: " + escape("; ".join(parts)), indent=2)
     if result.message and result.status not in (Status.INPUT_ERROR, Status.INTERNAL_ERROR):
         print_line(console, "  " + escape(result.message), indent=4)
