@@ -102,3 +102,20 @@ def test_line_numbers_at_the_edges(source):
     lines = Lines(module)
     assert {id(n): (r.start.line, r.end.line) for n, r in expected.items()} == {
         id(n): (lines[n].start.line, lines[n].end.line) for n in expected}
+
+
+def test_what_is_computed_from_a_module_goes_when_the_parse_cache_lets_go_of_it(monkeypatch):
+    """Memory follows the largest files: a module the parse cache drops takes its tree along."""
+    from omnimix.analysis import module_cache
+    from omnimix.analysis import tree as tree_module
+
+    monkeypatch.setattr(module_cache, "_BUDGET", 2_000)
+    texts = [f"class C{i}:\n    def m(self):\n        return {i}\n" + "# padding\n" * 60 for i in range(6)]
+    first = module_cache.parse_text(texts[0])
+    nodes = {id(node) for node in tree_module.index_module(first).nodes}
+    assert id(first) in tree_module._MODULES
+    for text in texts[1:]:
+        tree_module.index_module(module_cache.parse_text(text))
+    assert texts[0] not in module_cache._MODULES
+    assert id(first) not in tree_module._MODULES
+    assert not nodes & set(tree_module._OWNER)

@@ -32,7 +32,6 @@ from codemods.health_check.detect import (
     _register_calls,
     _registered_check,
     _self_attr,
-    _status_word,
     _string,
     _walk,
 )
@@ -46,6 +45,7 @@ from omnimix.consolidation.health_base import (
     HOOK,
     Rebuild,
     rebuild_on_core,
+    rolls_up,
 )
 from omnimix.discovery import display_path, dotted_module_name
 from omnimix.migration_state import MigrationState
@@ -500,7 +500,7 @@ def _is_self_or_super(receiver: cst.BaseExpression) -> bool:
 def _check_semantics(mixin: _LocalMixin) -> None:
     """The adapter reproduces one roll-up and one failure rule; refuse a mixin that works otherwise."""
     functions = [n for n in _walk(mixin.module) if isinstance(n, cst.FunctionDef)]
-    if not any(_rolls_up_like_the_adapter(func) for func in functions):
+    if not any(rolls_up(func) for func in functions):
         raise _Refused(f"omnimix does not recognise the roll-up of {mixin.module_name} as the one its adapter "
                        "reproduces (a failing critical check unhealthy, any other non-healthy check degraded)")
     if not any(_fails_like_the_adapter(func) for func in functions):
@@ -509,20 +509,6 @@ def _check_semantics(mixin: _LocalMixin) -> None:
     if not any(_unknown_like_the_adapter(func) for func in functions):
         raise _Refused(f"omnimix cannot tell how {mixin.module_name} treats a status it does not know (the "
                        "adapter counts it as UNKNOWN, that is degraded)")
-
-
-def _rolls_up_like_the_adapter(func: cst.FunctionDef) -> bool:
-    returns = [n for n in _walk(func.body, own_scope=True) if isinstance(n, cst.Return) and n.value is not None]
-    if [_status_word(r.value) for r in returns] != ["unhealthy", "degraded", "healthy"]:
-        return False
-    guards = [n for n in _walk(func.body, own_scope=True) if isinstance(n, cst.If)]
-    if len(guards) < 2:
-        return False
-    critical_guard = {"critical", "UNHEALTHY"} <= _names(guards[0].test)
-    other_guard = "HEALTHY" in _names(guards[1].test) and any(
-        isinstance(n, cst.ComparisonTarget) and isinstance(n.operator, cst.IsNot | cst.NotEqual)
-        for n in _walk(guards[1].test))
-    return critical_guard and other_guard
 
 
 def _fails_like_the_adapter(func: cst.FunctionDef) -> bool:

@@ -18,7 +18,7 @@ from omnimix.analysis.counters import (
     self_attr,
     unpacked_targets,
 )
-from omnimix.analysis.module_cache import parse_file
+from omnimix.analysis.module_cache import on_forget, parse_file
 from omnimix.analysis.tree import children, nodes_of
 
 #: Calls that read a clock: a local bound to one of these is a timer.
@@ -1733,6 +1733,16 @@ def _neighbour_shape_uses(path: Path, text: str, module: cst.Module) -> set[str]
 #: The analysis of the files read last, by path and text: a node module is analysed once, whether it is
 #: scanned itself or read as the neighbour of its models module.
 _ANALYSED: dict[tuple[str, str, frozenset[str]], _FileMetrics] = {}
+
+
+@on_forget
+def _forget(module: cst.Module) -> None:
+    """A module the parse cache let go of: its analyses go, and the per-node facts (they hold its nodes)."""
+    _MODELS.pop(id(module), None)
+    for key in [key for key, facts in _ANALYSED.items() if facts.module is module]:
+        del _ANALYSED[key]
+    for cache in (_REFS_CACHE, _SUITE_LINES, _BLOCKS_CACHE, _WALK_CACHE):
+        cache.clear()
 
 
 def _file_metrics(ctx: FileContext) -> _FileMetrics:

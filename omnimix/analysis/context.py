@@ -11,7 +11,7 @@ from typing import TypeVar
 import libcst as cst
 
 from omnimix.analysis.lines import Lines
-from omnimix.analysis.module_cache import parse_text
+from omnimix.analysis.module_cache import on_forget, parse_text
 from omnimix.analysis.symbols import SymbolIndex
 from omnimix.analysis.tree import Tree, index_module
 
@@ -73,5 +73,10 @@ def per_module(compute: Callable[[FileContext, int], T], size: int = 16) -> Call
         value = compute(ctx, depth)
         known[id(ctx)] = (ctx, depth, value)
         return value
+
+    @on_forget
+    def forget(module: cst.Module) -> None:
+        for key in [key for key, entry in known.items() if entry[0].__dict__.get("module") is module]:
+            del known[key]
 
     return cached

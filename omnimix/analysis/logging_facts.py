@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import libcst as cst
 
 from omnimix.analysis.context import FileContext, per_module
+from omnimix.analysis.module_cache import on_forget
 from omnimix.analysis.syntax import assign_targets, dotted_name, self_attr
 from omnimix.analysis.tree import index_module, nodes_of
 from omnimix.discovery import dotted_module_name
@@ -227,15 +227,30 @@ def _resolve_module(origin: Path, module: str, level: int) -> Path | None:
     return None
 
 
-@lru_cache(maxsize=16)
+_CONTEXTS: dict[tuple[Path, int], FileContext | None] = {}  # least recently used first
+
+
+@on_forget
+def _forget(module: cst.Module) -> None:
+    for key in [key for key, context in _CONTEXTS.items() if context and context.__dict__.get("module") is module]:
+        del _CONTEXTS[key]
+
+
 def _load_context(path: Path, stamp: int) -> FileContext | None:
-    try:
-        text = path.read_text(encoding="utf-8")
-        context = FileContext(path, path.name, text)
-        context.module  # noqa: B018 - parse now so a broken file is rejected here
-        return context
-    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
-        return None
+    key = (path, stamp)
+    if key in _CONTEXTS:
+        context = _CONTEXTS.pop(key)
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+            context = FileContext(path, path.name, text)
+            context.module  # noqa: B018 - parse now so a broken file is rejected here
+        except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
+            context = None
+        if len(_CONTEXTS) >= 16:
+            del _CONTEXTS[next(iter(_CONTEXTS))]
+    _CONTEXTS[key] = context
+    return context
 
 
 def load_context(path: Path | None) -> FileContext | None:

@@ -3,14 +3,23 @@ module, share one LibCST module per file (and so one flattened tree and one set 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import libcst as cst
 
 _MODULES: dict[str, cst.Module] = {}  # by text, least recently used first
 #: Characters of source kept parsed: memory follows the largest files, not the size of the run.
-_BUDGET = 400_000
+_BUDGET = 200_000
 _kept = 0
+#: Called with each module the cache lets go of, so that what was computed from it goes too.
+_FORGET: list[Callable[[cst.Module], None]] = []
+
+
+def on_forget(callback: Callable[[cst.Module], None]) -> Callable[[cst.Module], None]:
+    """Register ``callback`` to drop what a cache keeps for a module once the parse cache lets go of it."""
+    _FORGET.append(callback)
+    return callback
 
 
 def parse_text(text: str) -> cst.Module:
@@ -21,8 +30,11 @@ def parse_text(text: str) -> cst.Module:
         module = cst.parse_module(text)
         _kept += len(text)
         while _MODULES and _kept > _BUDGET:
-            _kept -= len(next(iter(_MODULES)))
-            del _MODULES[next(iter(_MODULES))]
+            oldest = next(iter(_MODULES))
+            _kept -= len(oldest)
+            forgotten = _MODULES.pop(oldest)
+            for callback in _FORGET:
+                callback(forgotten)
     _MODULES[text] = module
     return module
 

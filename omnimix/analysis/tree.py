@@ -15,6 +15,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from omnimix.analysis.module_cache import on_forget
+
 #: Fields that hold formatting only.
 _FORMATTING = frozenset({"lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer",
                          "newline", "trailing_whitespace", "semicolon", "comma", "colon", "equal", "dot"})
@@ -182,6 +184,18 @@ def register(tree: Tree) -> Tree:
     for node in tree.nodes:
         _OWNER[id(node)] = tree
     return tree
+
+
+@on_forget
+def _forget(module: cst.Module) -> None:
+    """A module the parse cache let go of: its tree goes, and with it what the tree keeps alive."""
+    stale = _MODULES.pop(id(module), None)
+    if stale is not None and stale.root is module:
+        for node in stale.nodes:
+            if _OWNER.get(id(node)) is stale:
+                del _OWNER[id(node)]
+    elif stale is not None:
+        _MODULES[id(module)] = stale
 
 
 def index_module(module: cst.Module) -> Tree:

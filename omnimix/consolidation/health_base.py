@@ -134,7 +134,7 @@ def _read(module: cst.Module, cls: cst.ClassDef, where: str) -> _Reading | str:
     if isinstance(runner, str):
         return runner
     name, fields, asynchronous = runner
-    if not any(_rolls_up(func) for func in descendants(module) if isinstance(func, cst.FunctionDef)):
+    if not any(rolls_up(func) for func in descendants(module) if isinstance(func, cst.FunctionDef)):
         return (f"omnimix does not recognise the roll-up in {where} as MixinHealthCheck's when each check is "
                 "handed over as failing (critical and unhealthy) or degraded (any other non-healthy result)")
     return _Reading(registry, name, fields, _preparation(methods, name), asynchronous)
@@ -313,7 +313,7 @@ def _words(node: cst.CSTNode) -> set[str]:
     return {word for n in descendants(node) if (word := _status_word(n))}
 
 
-def _rolls_up(func: cst.FunctionDef) -> bool:
+def rolls_up(func: cst.FunctionDef) -> bool:
     """A roll-up in which a failing critical check makes the node unhealthy and any other non-healthy
     check only degraded: written as guarded returns, or as a worst-of loop over contributions."""
     return _guarded_returns(func) or _worst_of(func)
