@@ -596,3 +596,14 @@ def test_a_differently_named_family_is_recognised():
                 return ("healthy", "llm answers")
         """)
     assert {symbol for symbol, *_ in node} == {"NodeX.wire", "NodeX.ping_llm"}
+
+
+def test_a_class_listing_the_shared_mixin_before_the_node_base_keeps_it_as_it_is(tmp_path):
+    """MixinHealthCheck.__init__ takes no positional arguments: listed first, the mixin would take the
+    container that NodeEffect.__init__ needs. The shared mixin is not rebuilt, and the summary says why."""
+    support = _fixture_mixin_support()
+    source = BEHAVIOUR_NODE.replace("from pkg.health import", "from omninode_bridge.nodes.mixins.health_mixin import")
+    source = source.replace("(NodeEffect, HealthCheckMixin)", "(HealthCheckMixin, NodeEffect)")
+    _, result = migrate(tmp_path, source, support=support)
+    assert not any(c.changed for c in result.changes if c.path.name == "health_mixin.py")
+    assert any("lists HealthCheckMixin before NodeEffect" in w for w in result.warnings), result.warnings

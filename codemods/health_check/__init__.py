@@ -36,7 +36,7 @@ from codemods.health_check.examples import (
     _LOOKALIKE_NODE,
     _NOT_LITERAL_NODE,
 )
-from codemods.health_check.plan import _Plan, _Planner, _Refused
+from codemods.health_check.plan import NO_LOCAL_MIXIN, _Plan, _Planner, _Refused
 from codemods.health_check.transform import _apply, _shared_note
 from omnimix.analysis.context import FileContext
 from omnimix.concerns import Concern, Safety
@@ -97,6 +97,9 @@ class ReplaceHealthChecks(Codemod):
             state.inherited.add(CORE_MIXIN)
             self._decide(state, in_group, kinds, Outcome.APPLIED, _shared_note(shared), shared=True)
             return
+        if shared != NO_LOCAL_MIXIN:
+            state.warnings.append(f"{state.node_class}: the shared health mixin is not rebuilt on MixinHealthCheck: "
+                                  f"{shared}")
         try:
             plan = _Planner(state).plan()
         except _Refused as refusal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -186,7 +187,7 @@ class _Planner:
         node_class = self.health.classes.get(self.state.node_class)
         bases = self.health.local_mixin_bases(node_class) if node_class is not None else []
         if len(bases) != 1:
-            return "the node class has no single project-local health mixin base"
+            return NO_LOCAL_MIXIN
         try:
             mixin = self._resolve(_last_name(bases[0].value))
         except _Refused as refused:
@@ -197,6 +198,10 @@ class _Planner:
         probed = _probed_core_names(tuple(self.state.repository_files))
         if probed:
             return f"{probed[0]} asks whether an object has a MixinHealthCheck method, which it would then have"
+        first = _listed_first(tuple(self.state.repository_files), mixin.class_name)
+        if first:
+            return (f"{first[0]} lists {mixin.class_name} before {first[1]}; MixinHealthCheck's __init__ takes no "
+                    f"positional arguments, so {first[1]}'s would no longer get them")
         return rebuild_on_core(mixin.path, mixin.class_name)
 
     # -- the mixin ----------------------------------------------------------------------------
@@ -450,6 +455,37 @@ class _Planner:
 
 
 _PROBE = re.compile(r"\b(?:hasattr|getattr)\([^()]*?['\"](" + "|".join(sorted(CORE_METHODS)) + r")['\"]")
+
+
+NO_LOCAL_MIXIN = "the node class has no single project-local health mixin base"
+
+
+def _listed_first(files: tuple[Path, ...], mixin: str) -> tuple[str, str] | None:
+    """``(file:line, next base)`` of a class that lists ``mixin`` before another base, if any: under
+    MixinHealthCheck that base's ``__init__`` would be reached through ``MixinHealthCheck.__init__(**kwargs)``."""
+    for path in files:
+        text = read_text(path)
+        if text is None or mixin not in text:
+            continue
+        found = _bases_after(text, mixin)
+        if found is not None:
+            return f"{path.name}:{found[0]}", found[1]
+    return None
+
+
+@lru_cache(maxsize=256)
+def _bases_after(text: str, mixin: str) -> tuple[int, str] | None:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        names = [ast.unparse(base).rsplit(".", 1)[-1] for base in node.bases]
+        if mixin in names and any(name != "object" for name in names[names.index(mixin) + 1:]):
+            return node.lineno, names[names.index(mixin) + 1]
+    return None
 
 
 def _probed_core_names(files: tuple[Path, ...]) -> list[str]:
