@@ -264,8 +264,8 @@ def _preparation(methods: dict[str, cst.FunctionDef], runner: str) -> list[str]:
     reaching = {runner}
     for _ in range(3):  # methods that reach the runner through at most a few private steps
         reaching |= {name for name, func in methods.items() if any(_calls(func, m) for m in reaching)}
-    public = [func for name, func in methods.items()
-              if not name.startswith("_") and name in reaching and func.asynchronous is not None]
+    public = sorted((func for name, func in methods.items() if not name.startswith("_") and name in reaching),
+                    key=lambda func: func.asynchronous is None)  # an async check_health() first
     if not public:
         return []
     prepare = []
