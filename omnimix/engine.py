@@ -43,7 +43,7 @@ from omnimix.discovery import (
 from omnimix.findings import Finding
 from omnimix.migration_state import Decision, MigrationState, Outcome
 from omnimix.results import ConcernDelta, FileChange, FileScan, NodeResult, Status
-from omnimix.source import SourceError, SourceText, keep_line_endings, read_source
+from omnimix.source import SourceError, SourceText, encode_source, keep_line_endings, read_source
 
 #: Files larger than this are not read (``--max-file-size``); node modules run to a few hundred kB.
 DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024
@@ -73,6 +73,26 @@ def scan_file(path: Path, base: Path, codemods: Sequence[Codemod] | None = None,
     if scan.status is not Status.INTERNAL_ERROR:
         cache.put("scan", name, scan)
     return scan
+
+
+def _node_file_scan(path: Path, base: Path, codemods: Sequence[Codemod],
+                    max_file_size: int) -> tuple[FileScan, SourceText | None]:
+    """A node file's scan and text. With every codemod and the cache on, the scan comes from the cache, where
+    a batch's ordering scan has just put it (same key as ``scan_file``), so the file is not scanned twice."""
+    if tuple(codemods) != all_codemods() or not cache.enabled() or file_problem(path, max_file_size):
+        return _scan_source(path, base, codemods, max_file_size)
+    try:
+        source = read_source(path)
+    except SourceError:
+        return _scan_source(path, base, codemods, max_file_size)
+    scan = scan_file(path, base, codemods, max_file_size)
+    try:
+        same = encode_source(source.text, source.encoding, source.bom) == path.read_bytes()
+    except (OSError, UnicodeEncodeError):
+        same = False
+    if scan.status is Status.INPUT_ERROR or not same:
+        return _scan_source(path, base, codemods, max_file_size)  # changed in between, or not readable: afresh
+    return scan, source
 
 
 def _scan_source(path: Path, base: Path, codemods: Sequence[Codemod] | None,
@@ -339,7 +359,7 @@ def _migrate(
     sources: dict[Path, SourceText] = {}
     scans: list[FileScan] = []
     for path in node.files:
-        scan, source = _scan_source(path, base, codemods, max_file_size)
+        scan, source = _node_file_scan(path, base, codemods, max_file_size)
         scans.append(scan)
         if source is None or scan.status is Status.INPUT_ERROR:
             return NodeResult(node.directory, display, Status.INPUT_ERROR, contract_path,

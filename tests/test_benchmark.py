@@ -20,5 +20,6 @@ def test_the_benchmark_runs_and_reports_every_measure(tmp_path):
     assert report["corpus"]["node_files"] > 0 and report["corpus"]["plain_lines"] > 0
     assert report["peak_memory"]["mixed_corpus_mib"] > 0
     [gate] = report["gate"].values()
-    assert gate["gate"] > 0 and gate["tests"] > 0 and gate["beyond_tests"] == round(gate["gate"] - gate["tests"], 2)
+    assert gate["gate"] > 0 and gate["tests"] > 0
+    assert abs(gate["beyond_tests"] - (gate["gate"] - gate["tests"])) <= 0.011  # each figure rounded apart
     assert "x floor" in done.stdout
