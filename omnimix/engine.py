@@ -43,7 +43,13 @@ from omnimix.discovery import (
 from omnimix.findings import Finding
 from omnimix.migration_state import Decision, MigrationState, Outcome
 from omnimix.results import ConcernDelta, FileChange, FileScan, NodeResult, Status
-from omnimix.source import SourceError, SourceText, encode_source, keep_line_endings, read_source
+from omnimix.source import (
+    SourceError,
+    SourceText,
+    encode_source,
+    keep_line_endings,
+    read_source,
+)
 
 #: Files larger than this are not read (``--max-file-size``); node modules run to a few hundred kB.
 DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024

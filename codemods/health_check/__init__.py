@@ -90,7 +90,8 @@ class ReplaceHealthChecks(Codemod):
                 state.decide(finding, path, Outcome.KEPT, _kept_note(finding, path, state))
         if not in_group:
             return
-        shared = _Planner(state).shared_base()
+        planner = _Planner(state)
+        shared = planner.shared_base()
         if isinstance(shared, Rebuild):
             if shared.after is not None:
                 state.shared_texts[shared.path] = shared.after
@@ -101,7 +102,7 @@ class ReplaceHealthChecks(Codemod):
             state.warnings.append(f"{state.node_class}: the shared health mixin is not rebuilt on MixinHealthCheck: "
                                   f"{shared}")
         try:
-            plan = _Planner(state).plan()
+            plan = planner.plan()
         except _Refused as refusal:
             state.warnings.append(f"{state.node_class}: health checks not migrated: {refusal}")
             self._decide(state, in_group, kinds, Outcome.KEPT, str(refusal))

@@ -195,14 +195,8 @@ class _Planner:
         taken = sorted({HOOK, ADAPTER} & set(_methods(node_class)))
         if taken:
             return f"{self.state.node_class} defines {', '.join(taken)} itself"
-        probed = _probed_core_names(tuple(self.state.repository_files))
-        if probed:
-            return f"{probed[0]} asks whether an object has a MixinHealthCheck method, which it would then have"
-        first = _listed_first(tuple(self.state.repository_files), mixin.class_name)
-        if first:
-            return (f"{first[0]} lists {mixin.class_name} before {first[1]}; MixinHealthCheck's __init__ takes no "
-                    f"positional arguments, so {first[1]}'s would no longer get them")
-        return rebuild_on_core(mixin.path, mixin.class_name)
+        obstacle = _repository_obstacle(tuple(self.state.repository_files), mixin.class_name)
+        return obstacle or rebuild_on_core(mixin.path, mixin.class_name)
 
     # -- the mixin ----------------------------------------------------------------------------
     def _resolve(self, base: str) -> _LocalMixin:
@@ -460,16 +454,23 @@ _PROBE = re.compile(r"\b(?:hasattr|getattr)\([^()]*?['\"](" + "|".join(sorted(CO
 NO_LOCAL_MIXIN = "the node class has no single project-local health mixin base"
 
 
-def _listed_first(files: tuple[Path, ...], mixin: str) -> tuple[str, str] | None:
-    """``(file:line, next base)`` of a class that lists ``mixin`` before another base, if any: under
-    MixinHealthCheck that base's ``__init__`` would be reached through ``MixinHealthCheck.__init__(**kwargs)``."""
+def _repository_obstacle(files: tuple[Path, ...], mixin: str) -> str | None:
+    """Why a repository file keeps ``mixin`` off MixinHealthCheck, reading each file once: a hasattr/getattr
+    of a MixinHealthCheck method name (the answer would change), or a class listing ``mixin`` before another
+    base (that base's ``__init__`` would be reached through ``MixinHealthCheck.__init__(**kwargs)``)."""
     for path in files:
         text = read_text(path)
-        if text is None or mixin not in text:
+        if text is None:
             continue
-        found = _bases_after(text, mixin)
+        if any(name in text for name in CORE_METHODS):
+            match = _PROBE.search(text)
+            if match is not None:
+                return (f"{path.name}:{text.count(chr(10), 0, match.start()) + 1} asks whether an object has a "
+                        "MixinHealthCheck method, which it would then have")
+        found = _bases_after(text, mixin) if mixin in text else None
         if found is not None:
-            return f"{path.name}:{found[0]}", found[1]
+            return (f"{path.name}:{found[0]} lists {mixin} before {found[1]}; MixinHealthCheck's __init__ takes no "
+                    f"positional arguments, so {found[1]}'s would no longer get them")
     return None
 
 
@@ -486,18 +487,6 @@ def _bases_after(text: str, mixin: str) -> tuple[int, str] | None:
         if mixin in names and any(name != "object" for name in names[names.index(mixin) + 1:]):
             return node.lineno, names[names.index(mixin) + 1]
     return None
-
-
-def _probed_core_names(files: tuple[Path, ...]) -> list[str]:
-    """``file:line`` of every hasattr/getattr of a MixinHealthCheck method name in the repository."""
-    found = []
-    for path in files:
-        text = read_text(path)
-        if text is None or not any(name in text for name in CORE_METHODS):
-            continue
-        for match in _PROBE.finditer(text):
-            found.append(f"{path.name}:{text.count(chr(10), 0, match.start()) + 1}")
-    return found
 
 
 @lru_cache(maxsize=256)

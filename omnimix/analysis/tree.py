@@ -189,13 +189,10 @@ def register(tree: Tree) -> Tree:
 @on_forget
 def _forget(module: cst.Module) -> None:
     """A module the parse cache let go of: its tree goes, and with it what the tree keeps alive."""
-    stale = _MODULES.pop(id(module), None)
-    if stale is not None and stale.root is module:
-        for node in stale.nodes:
-            if _OWNER.get(id(node)) is stale:
-                del _OWNER[id(node)]
-    elif stale is not None:
-        _MODULES[id(module)] = stale
+    stale = _MODULES.pop(id(module), None)  # a registered tree keeps its root alive, so the id is this module's
+    for node in stale.nodes if stale is not None else ():
+        if _OWNER.get(id(node)) is stale:
+            del _OWNER[id(node)]
 
 
 def index_module(module: cst.Module) -> Tree:

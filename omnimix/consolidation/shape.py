@@ -138,6 +138,7 @@ def _bind(target: cst.BaseExpression, names: set[str]) -> None:
 #: How a moved container literal is rebuilt from its class attribute (a tuple), so that each call still
 #: gets a container of its own: ``list(self.TAGS)``.
 REBUILT = {cst.List: "list", cst.Set: "set"}
+_REBUILT_BY_NAME = {name: kind for kind, name in REBUILT.items()}
 
 
 def constant(node: cst.CSTNode) -> bool:
@@ -350,7 +351,7 @@ class _Normalizer(cst.CSTTransformer):
     def leave_Call(self, original_node, updated_node):
         if id(original_node) not in self.literal_ids:
             return updated_node
-        rebuilt = {name: kind for kind, name in REBUILT.items()}.get(getattr(original_node.func, "value", None))
+        rebuilt = _REBUILT_BY_NAME.get(getattr(original_node.func, "value", None))
         if rebuilt is not None:  # a consolidated mixin's list(self.TAGS) lines up with a copy's list literal
             return rebuilt(elements=[cst.Element(cst.Name(LITERAL))])
         return cst.Name(LITERAL)
