@@ -187,3 +187,34 @@ def test_a_sync_runner_building_its_result_by_position_is_read_too(tmp_path):
             node.add_probe(f"p{index}", lambda status=status: (status, "said so"), critical=critical)
         core = asyncio.run(node.health_check_async())
         assert str(getattr(core.status, "value", core.status)).lower() == node.check_health(), probes
+
+
+def test_a_registry_the_mixin_reads_with_a_default_is_read_with_one_too(tmp_path):
+    """A mixin that reads its registry with getattr(self, "_probes", {}) works before any check is registered;
+    so does its get_health_checks()."""
+    import asyncio
+    import importlib
+    import sys
+
+    from omnibase_core.models.container.model_onex_container import ModelONEXContainer
+    from omnibase_core.nodes import NodeCompute
+
+    text = SYNC_MIXIN.replace("self._probes.values()", 'getattr(self, "_probes", {}).values()')
+    path = tmp_path / "lazy_health.py"
+    path.write_text(text, encoding="utf-8")
+    rebuild = rebuild_on_core(path, "LocalHealth")
+    assert not isinstance(rebuild, str), rebuild
+    assert 'checks = getattr(self, "_probes", {})' in rebuild.after
+    path.write_text(rebuild.after, encoding="utf-8")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        module = importlib.import_module("lazy_health")
+    finally:
+        sys.path.remove(str(tmp_path))
+
+    class Node(NodeCompute, module.LocalHealth):
+        pass
+
+    node = Node(ModelONEXContainer())
+    assert node.check_health() == "healthy" and node.get_health_checks() == []
+    assert str(asyncio.run(node.health_check_async()).status.value).lower() == "healthy"

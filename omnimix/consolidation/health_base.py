@@ -44,7 +44,7 @@ _STATUS_MEMBERS = {"HEALTHY": "healthy", "DEGRADED": "degraded", "UNHEALTHY": "u
 _METHODS = '''\
 def get_health_checks(self) -> list[Callable[[], Awaitable[ModelHealthStatus]]]:
     """Every registered check, run as check_health() runs it."""
-{prepare}    return [self.{adapter}(name, check) for name, check in self.{registry}.items()]
+{prepare}{registry}    return [self.{adapter}(name, check) for name, check in {checks}.items()]
 
 def {adapter}(self, name: str, check: Any) -> Callable[[], Awaitable[ModelHealthStatus]]:
     """One check, in check_health()'s roll-up, for MixinHealthCheck."""
@@ -158,8 +158,8 @@ def _rebuild(path: Path, class_name: str, text: str, limit: int) -> Rebuild | st
     fields = reading.fields
     message = f'f"{{name}}: {{result.{fields["message"]}}}"' if "message" in fields else "name"
     source = _METHODS.format(prepare="".join(f"    self.{m}()\n" for m in reading.prepare), adapter=ADAPTER,
-                             registry=reading.registry, runner=reading.runner, status=fields["status"],
-                             wait="await " if reading.asynchronous else "",
+                             **_registry_read(reading.registry, cls), runner=reading.runner,
+                             status=fields["status"], wait="await " if reading.asynchronous else "",
                              critical=fields["critical"], message=message)
     after = _with_methods(module, cls, source)
     after = _with_imports(after, path)
@@ -255,7 +255,25 @@ def _calls(func: cst.FunctionDef, method: str) -> bool:
 
 
 def _reads(func: cst.FunctionDef, attribute: str) -> bool:
-    return any(_self_attribute(n) == attribute for n in descendants(func.body))
+    """``func`` reads ``self.<attribute>``, or ``getattr(self, "<attribute>", ...)``."""
+    return any(_self_attribute(n) == attribute or _self_getattr(n) == attribute for n in descendants(func.body))
+
+
+def _registry_read(registry: str, cls: cst.ClassDef) -> dict[str, str]:
+    """How the hook reads the registry: as the mixin does, with ``getattr(self, ..., {})`` (on a line of its
+    own) where the mixin allows it to be missing (no check registered yet), else as ``self.<registry>``."""
+    if any(_self_getattr(node) == registry for node in descendants(cls.body)):
+        return {"registry": f'    checks = getattr(self, "{registry}", {{}})\n', "checks": "checks"}
+    return {"registry": "", "checks": f"self.{registry}"}
+
+
+def _self_getattr(node: cst.CSTNode) -> str | None:
+    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "getattr"
+            and len(node.args) >= 2 and isinstance(node.args[0].value, cst.Name)
+            and node.args[0].value.value == "self" and isinstance(node.args[1].value, cst.SimpleString)):
+        return None
+    value = node.args[1].value.evaluated_value
+    return value if isinstance(value, str) else None
 
 
 def _preparation(methods: dict[str, cst.FunctionDef], runner: str) -> list[str]:
