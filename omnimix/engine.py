@@ -21,6 +21,7 @@ from codemods.registry import all_codemods
 from omnimix.analysis import cache
 from omnimix.analysis.context import FileContext
 from omnimix.analysis.loc import ZERO, LineCount, code_line_numbers, count_lines
+from omnimix.analysis.module_cache import held, parse_text
 from omnimix.analysis.nodes import (
     NODE_BASES,
     NodeClass,
@@ -62,30 +63,51 @@ def scan_file(path: Path, base: Path, codemods: Sequence[Codemod] | None = None,
               max_file_size: int = DEFAULT_MAX_FILE_SIZE, surroundings: str | None = None) -> FileScan:
     """Findings of one file. A file that cannot be read or parsed is reported, not raised.
 
-    Scans with every codemod are cached by the file's bytes and ``surroundings``, the digest of the files
-    its detectors may read besides it (``surroundings_digest``; see ``omnimix.analysis.cache``)."""
+    Scans with every codemod are kept by the file's bytes and ``surroundings``, the digest of the files
+    its detectors may read besides it (``surroundings_digest``; see ``omnimix.analysis.cache``): on disk
+    unless the cache is off, and for the rest of the run in any case, so that a batch's ordering scan
+    and its migrations scan each file once."""
     if (codemods is not None and tuple(codemods) != all_codemods()) or file_problem(path, max_file_size):
         return _scan_source(path, base, codemods, max_file_size)[0]
-    try:
-        if surroundings is None:
-            surroundings = surroundings_digest([path])
-        name = cache.key("scan", str(path), display_path(path, base), surroundings, path.read_bytes())
-    except OSError:
+    name = _scan_key(path, base, surroundings)
+    if name is None:
         return _scan_source(path, base, codemods)[0]
-    found = cache.get("scan", name)
+    found = _SCANNED.get(name) or cache.get("scan", name)
     if isinstance(found, FileScan):
+        _SCANNED[name] = found
         return found
     scan = _scan_source(path, base, codemods)[0]
     if scan.status is not Status.INTERNAL_ERROR:
         cache.put("scan", name, scan)
+        _remember(name, scan)
     return scan
+
+
+#: Scans made in this run, by the key of their file's bytes and surroundings (at most ``_SCANNED_KEPT``).
+_SCANNED: dict[str, FileScan] = {}
+_SCANNED_KEPT = 10_000
+
+
+def _remember(name: str, scan: FileScan) -> None:
+    if len(_SCANNED) >= _SCANNED_KEPT:
+        _SCANNED.clear()
+    _SCANNED[name] = scan
+
+
+def _scan_key(path: Path, base: Path, surroundings: str | None) -> str | None:
+    try:
+        if surroundings is None:
+            surroundings = surroundings_digest([path])
+        return cache.key("scan", str(path), display_path(path, base), surroundings, path.read_bytes())
+    except OSError:
+        return None
 
 
 def _node_file_scan(path: Path, base: Path, codemods: Sequence[Codemod],
                     max_file_size: int) -> tuple[FileScan, SourceText | None]:
-    """A node file's scan and text. With every codemod and the cache on, the scan comes from the cache, where
-    a batch's ordering scan has just put it (same key as ``scan_file``), so the file is not scanned twice."""
-    if tuple(codemods) != all_codemods() or not cache.enabled() or file_problem(path, max_file_size):
+    """A node file's scan and text. With every codemod, the scan is the one a batch's ordering scan has just
+    made (same key as ``scan_file``), so the file is not scanned twice."""
+    if tuple(codemods) != all_codemods() or file_problem(path, max_file_size):
         return _scan_source(path, base, codemods, max_file_size)
     try:
         source = read_source(path)
@@ -131,13 +153,15 @@ def scan_context(ctx: FileContext, codemods: Sequence[Codemod] | None = None) ->
         return FileScan(ctx.path, ctx.display_path, count, status=Status.INPUT_ERROR,
                         error=_libcst_problem(ctx.display_path, exc))
     findings: list[Finding] = []
-    for codemod in active:
-        try:
-            findings.extend(codemod.detect(ctx))
-        except Exception:  # a detector bug must not stop the scan of other files
-            return FileScan(ctx.path, ctx.display_path, count, tuple(sorted(findings)),
-                            status=Status.INTERNAL_ERROR,
-                            error=f"{ctx.display_path}: detector {codemod.name} failed:\n{traceback.format_exc()}")
+    with held(ctx.module):
+        for codemod in active:
+            try:
+                findings.extend(codemod.detect(ctx))
+            except Exception:  # a detector bug must not stop the scan of other files
+                return FileScan(ctx.path, ctx.display_path, count, tuple(sorted(findings)),
+                                status=Status.INTERNAL_ERROR,
+                                error=f"{ctx.display_path}: detector {codemod.name} failed:\n"
+                                      f"{traceback.format_exc()}")
     return FileScan(ctx.path, ctx.display_path, count, tuple(sorted(set(findings))))
 
 
@@ -190,12 +214,17 @@ def scan_paths(files: Iterable[Path], base: Path, jobs: int = 1,
                max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> list[FileScan]:
     """Scan ``files``; with ``jobs > 1`` in that many processes (results keep the input order)."""
     files = list(files)
-    surroundings = surroundings_digest(files) if cache.enabled() else ""
+    surroundings = surroundings_digest(files)
     if jobs > 1 and len(files) >= PARALLEL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            return list(pool.map(partial(scan_file, base=base, max_file_size=max_file_size,
-                                         surroundings=surroundings), files,
-                                 chunksize=max(1, len(files) // (jobs * 4))))
+            scans = list(pool.map(partial(scan_file, base=base, max_file_size=max_file_size,
+                                          surroundings=surroundings), files,
+                                  chunksize=max(1, len(files) // (jobs * 4))))
+        for path, scan in zip(files, scans):  # kept for the migrations that follow, as scan_file keeps them
+            name = _scan_key(path, base, surroundings)
+            if name is not None and scan.status is not Status.INTERNAL_ERROR and not file_problem(path, max_file_size):
+                _remember(name, scan)
+        return scans
     codemods = all_codemods()
     return [scan_file(path, base, codemods, max_file_size, surroundings) for path in files]
 
@@ -203,8 +232,8 @@ def scan_paths(files: Iterable[Path], base: Path, jobs: int = 1,
 def surroundings_digest(files: Sequence[Path]) -> str:
     """A digest of every Python file of the repositories ``files`` are in (path, size, modification time):
     detectors read the modules a file imports and its neighbours, so a cached scan holds only while none of
-    them changed."""
-    if not files or not cache.enabled():
+    them changed. (With the cache off it still keys the scans kept for the rest of the run.)"""
+    if not files:
         return ""
     roots = sorted({repository_root(path) for path in files})
     return cache.files_digest(python_files(roots))
@@ -593,11 +622,46 @@ def _apply_imports(state: MigrationState) -> None:
     scratch = state.codemod_context.scratch
     if scratch.get(AddImportsVisitor.CONTEXT_KEY):
         existing = {module.code_for_node(statement) for statement in module.body}
-        module = _group_with_library_imports(
-            _without_copy(AddImportsVisitor(state.codemod_context), module), existing)
+        module = _group_with_library_imports(_add_imports(AddImportsVisitor(state.codemod_context), module),
+                                             existing)
     if scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
         module = _without_copy(RemoveImportsVisitor(state.codemod_context), module)
     state.module = module
+
+
+def _add_imports(visitor: libcst.codemod.Codemod, module: cst.Module) -> cst.Module:
+    """``AddImportsVisitor`` run on the module's head only: the statements up to the end of its first import
+    block, and a stand-in for the statement after it (which may get a blank line before it). The visitor reads
+    and changes nothing else, and visiting a whole node module is its costliest step."""
+    body = list(module.body)
+    start = 1 if body and _is_docstring_or_strict(body[0]) else 0
+    end = start
+    while end < len(body) and _is_import_line(body[end]):
+        end += 1
+    after = body[end] if end < len(body) else None
+    stand_in = [cst.SimpleStatementLine([cst.Pass()], leading_lines=after.leading_lines)] if after else []
+    head = _without_copy(visitor, module.with_changes(body=[*body[:end], *stand_in]))
+    if after is None:
+        return head
+    *new_head, placed = head.body
+    return module.with_changes(body=[*new_head, after.with_changes(leading_lines=placed.leading_lines),
+                                     *body[end + 1:]])
+
+
+def _is_import_line(statement: cst.BaseStatement) -> bool:
+    return (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
+            and isinstance(statement.body[0], (cst.Import, cst.ImportFrom)))
+
+
+def _is_docstring_or_strict(statement: cst.BaseStatement) -> bool:
+    """The first statements ``AddImportsVisitor`` never puts an import before."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    first = statement.body[0]
+    if isinstance(first, cst.Expr):
+        return isinstance(first.value, cst.SimpleString)
+    return (isinstance(first, cst.Assign) and len(first.targets) == 1
+            and isinstance(first.targets[0].target, cst.Name) and first.targets[0].target.value == "__strict__")
 
 
 def _group_with_library_imports(module: cst.Module, existing: set[str]) -> cst.Module:
@@ -666,7 +730,7 @@ def _broken_outputs(changes: list[FileChange]) -> list[str]:
         if change.after is None or not change.changed:
             continue
         try:
-            cst.parse_module(change.after)
+            parse_text(change.after)  # kept parsed: consolidation reads the migrated node modules
             ast.parse(change.after)
         except (cst.ParserSyntaxError, SyntaxError) as exc:
             broken.append(f"{change.display}: {exc}")

@@ -119,3 +119,30 @@ def test_what_is_computed_from_a_module_goes_when_the_parse_cache_lets_go_of_it(
     assert texts[0] not in module_cache._MODULES
     assert id(first) not in tree_module._MODULES
     assert not nodes & set(tree_module._OWNER)
+
+
+def test_a_module_under_analysis_stays_parsed_whatever_its_neighbours_cost(monkeypatch):
+    """The file being scanned keeps its module (and its tree) while neighbours pass through the budget."""
+    from omnimix.analysis import module_cache
+    from omnimix.analysis import tree as tree_module
+
+    monkeypatch.setattr(module_cache, "_BUDGET", 2_000)
+    texts = [f"class H{i}:\n    def m(self):\n        return {i}\n" + "# padding\n" * 60 for i in range(6)]
+    first = module_cache.parse_text(texts[0])
+    tree = tree_module.index_module(first)
+    with module_cache.held(first):
+        for text in texts[1:]:
+            tree_module.index_module(module_cache.parse_text(text))
+        assert module_cache.parse_text(texts[0]) is first
+        assert tree_module.index_module(first) is tree
+    assert sum(map(len, module_cache._MODULES)) <= 2_000  # the budget holds again once it is let go
+
+
+def test_a_node_of_a_module_parsed_for_a_neighbour_is_walked_in_that_modules_tree():
+    from omnimix.analysis import module_cache
+    from omnimix.analysis import tree as tree_module
+
+    module = module_cache.parse_text("def neighbour_only():\n    if ready:\n        return 1\n")
+    block = module.body[0].body
+    assert tree_module.tree_of(block) is tree_module.index_module(module)
+    assert [type(n).__name__ for n in walk(block)][:2] == ["IndentedBlock", "If"]

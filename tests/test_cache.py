@@ -44,6 +44,7 @@ def fail(*args, **kwargs):
 
 def test_a_rerun_with_nothing_changed_reads_every_result_back(cache_dir, corpus, monkeypatch):
     first_scan, first_migration = scan(corpus), migrate(corpus)
+    monkeypatch.setattr(engine, "_SCANNED", {})  # read back from the disk, not from this run
     monkeypatch.setattr(engine, "_scan_source", fail)
     monkeypatch.setattr(engine, "_migrate", fail)
     assert scan(corpus) == first_scan
@@ -59,6 +60,7 @@ def test_a_scan_is_computed_again_when_a_module_it_reads_changed(cache_dir, corp
     (folder / "structured_logger.py").write_text("", encoding="utf-8")
     cached = engine.scan_paths(files, corpus)
     monkeypatch.setenv("OMNIMIX_NO_CACHE", "1")
+    monkeypatch.setattr(engine, "_SCANNED", {})  # nor the scans kept for the run
     fresh = engine.scan_paths(files, corpus)
     assert cached == fresh
     assert "logger wrapper" not in " ".join(f.reason for f in fresh[0].findings)
@@ -79,6 +81,7 @@ def test_a_damaged_cache_gives_the_results_of_no_cache(cache_dir, corpus, monkey
     expected_scan = scan(corpus)
     expected_migration = migrate(corpus) if migrating else None
     monkeypatch.delenv("OMNIMIX_NO_CACHE")
+    monkeypatch.setattr(engine, "_SCANNED", {})  # what is read comes from the disk, not from this run
     scan(corpus)
     if migrating:
         migrate(corpus)
@@ -93,6 +96,7 @@ def test_a_damaged_cache_gives_the_results_of_no_cache(cache_dir, corpus, monkey
             entry.write_bytes(b"\x00\xff" * 64)
         else:  # a valid entry of another key in this one's place
             entry.write_bytes(entries[0].read_bytes() if entry != entries[0] else entries[-1].read_bytes())
+    monkeypatch.setattr(engine, "_SCANNED", {})
     assert scan(corpus) == expected_scan
     if migrating:
         assert migrate(corpus) == expected_migration
@@ -130,3 +134,34 @@ def test_what_is_computed_from_a_text_is_read_back_and_a_damaged_entry_is_comput
             entry.write_bytes(b"not a pickle")
     assert cache.by_text("test", "abc", lengths) == 3
     assert calls == ["abc", "abc"]
+
+
+def test_with_the_cache_off_a_batch_scans_each_file_once_and_migrates_as_if_afresh(corpus, monkeypatch):
+    """The ordering scan's results are kept for the run: the migrations that follow do not scan again."""
+    monkeypatch.setenv("OMNIMIX_NO_CACHE", "1")
+    folder = corpus / "src/omninode_bridge/nodes"
+    nodes = [node for name in ("llm_effect", "store_effect") for node in node_dirs(folder / name)]
+    files = [file for node in nodes for file in node.files]
+    repository = tuple(python_files([corpus]))
+    monkeypatch.setattr(engine, "_SCANNED", {})
+    afresh = engine.migrate_nodes(nodes, corpus, repository_files=repository)
+
+    monkeypatch.setattr(engine, "_SCANNED", {})
+    scanned: list[Path] = []
+    real = engine._scan_source
+    monkeypatch.setattr(engine, "_scan_source", lambda path, *a, **k: scanned.append(path) or real(path, *a, **k))
+    engine.scan_paths(files, corpus)
+    reused = engine.migrate_nodes(nodes, corpus, repository_files=repository)
+    assert sorted(scanned) == sorted(files)
+    assert reused == afresh
+
+
+def test_with_the_cache_off_a_scan_kept_for_the_run_is_made_again_when_a_module_it_reads_changed(corpus, monkeypatch):
+    monkeypatch.setenv("OMNIMIX_NO_CACHE", "1")
+    monkeypatch.setattr(engine, "_SCANNED", {})
+    folder = corpus / "src/omninode_bridge/nodes/database_adapter_effect/v1_0_0"
+    before = engine.scan_paths([folder / "node.py"], corpus)
+    (folder / "structured_logger.py").write_text("", encoding="utf-8")
+    after = engine.scan_paths([folder / "node.py"], corpus)
+    assert "logger wrapper" in " ".join(f.reason for f in before[0].findings)
+    assert "logger wrapper" not in " ".join(f.reason for f in after[0].findings)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from omnimix.analysis.module_cache import on_forget
+from omnimix.analysis.module_cache import on_forget, parsed_modules
 
 #: Fields that hold formatting only.
 _FORMATTING = frozenset({"lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer",
@@ -167,7 +167,7 @@ class Parents:
 _MODULES: dict[int, Tree] = {}  # trees of the modules under analysis, by root id (kept alive: ids stay valid)
 _OWNER: dict[int, Tree] = {}  # id of every node of those trees -> its tree
 _LOOSE: dict[int, Tree] = {}  # trees of other roots walked lately (a node built by a rewrite, a snippet)
-_MODULES_KEPT = 8
+_MODULES_KEPT = 64  # the parse cache's modules, and those of rewrites
 _LOOSE_KEPT = 32
 
 
@@ -210,10 +210,22 @@ def tree_of(node: cst.CSTNode) -> Tree:
     tree = _LOOSE.get(id(node))
     if tree is not None and tree.root is node:
         return tree
+    if _index_parsed():  # a node of a module parsed as a neighbour, not indexed yet
+        tree = _OWNER.get(id(node))
+        if tree is not None and tree.index(node) is not None:
+            return tree
     if len(_LOOSE) >= _LOOSE_KEPT:
         del _LOOSE[next(iter(_LOOSE))]
     tree = _LOOSE[id(node)] = Tree(node)
     return tree
+
+
+def _index_parsed() -> bool:
+    """Index every module the parse cache holds that has no tree yet; whether there was one."""
+    fresh = [module for module in parsed_modules() if _MODULES.get(id(module)) is None]
+    for module in fresh:
+        register(Tree(module))
+    return bool(fresh)
 
 
 def walk(node: cst.CSTNode, *, into_defs: bool = False) -> Iterator[cst.CSTNode]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from omnimix.analysis.module_cache import parse_text
 from omnimix.analysis.wrap import line_limit, wrap_long_lines
 from omnimix.concerns import Concern
 from omnimix.consolidation.bindings import Binding, binding_of, has_future_annotations
@@ -112,7 +113,7 @@ def _consolidate_project(updated: list[NodeResult], sources: list[NodeSource], m
             updated[index] = result
             change = next(c for c in result.changes if c.path == current[index].path)
             current[index] = replace(current[index], result=result, text=change.after,
-                                     module=cst.parse_module(change.after))
+                                     module=parse_text(change.after))
     for refusal in refusals:
         for index, result in enumerate(updated):
             if result.display == refusal.node:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from omnimix.analysis.module_cache import parse_text
 from omnimix.analysis.nodes import find_node_classes
 from omnimix.concerns import Concern
 from omnimix.consolidation.shape import Shape, shape_of
@@ -72,15 +73,17 @@ def node_sources(results: list[NodeResult]) -> list[NodeSource]:
             after = (change.after if change else before)
             if before is not None and after is not None and "class " in after:
                 texts[scan.path] = (before, after)
-        modules = {}
-        for path, (_before, after) in texts.items():
-            try:
-                modules[path] = cst.parse_module(after)
-            except cst.ParserSyntaxError:
-                continue
-        classes = find_node_classes(modules)
-        main = next((c for c in classes if c.name == result.node_class), None) or next(
-            (c for c in classes if c.path.name == "node.py"), None) or (classes[0] if classes else None)
+        # The file that defines the node class, when its text says which: the others need not be parsed.
+        defining = {path: pair for path, pair in texts.items()
+                    if result.node_class and f"class {result.node_class}" in pair[1]}
+        for group in (defining, texts) if defining else (texts,):
+            modules = _parsed(group)
+            classes = find_node_classes(modules)
+            main = next((c for c in classes if c.name == result.node_class), None)
+            if main is not None:
+                break
+        else:
+            main = next((c for c in classes if c.path.name == "node.py"), None) or (classes[0] if classes else None)
         if main is None:
             continue
         contract = None
@@ -92,6 +95,16 @@ def node_sources(results: list[NodeResult]) -> list[NodeSource]:
         before, after = texts[main.path]
         sources.append(NodeSource(index, result, main.path, before, after, modules[main.path], main.name, contract))
     return sources
+
+
+def _parsed(texts: dict[Path, tuple[str, str]]) -> dict[Path, cst.Module]:
+    modules = {}
+    for path, (_before, after) in texts.items():
+        try:
+            modules[path] = parse_text(after)
+        except cst.ParserSyntaxError:
+            continue
+    return modules
 
 
 def _read(path: Path) -> str | None:
