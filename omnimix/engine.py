@@ -20,6 +20,7 @@ from codemods.base import Codemod
 from codemods.registry import all_codemods
 from omnimix.analysis import cache
 from omnimix.analysis.context import FileContext
+from omnimix.analysis.imports import add_imports
 from omnimix.analysis.loc import ZERO, LineCount, code_line_numbers, count_lines
 from omnimix.analysis.module_cache import held, parse_text
 from omnimix.analysis.nodes import (
@@ -622,46 +623,11 @@ def _apply_imports(state: MigrationState) -> None:
     scratch = state.codemod_context.scratch
     if scratch.get(AddImportsVisitor.CONTEXT_KEY):
         existing = {module.code_for_node(statement) for statement in module.body}
-        module = _group_with_library_imports(_add_imports(AddImportsVisitor(state.codemod_context), module),
+        module = _group_with_library_imports(add_imports(state.codemod_context, module),
                                              existing)
     if scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
         module = _without_copy(RemoveImportsVisitor(state.codemod_context), module)
     state.module = module
-
-
-def _add_imports(visitor: libcst.codemod.Codemod, module: cst.Module) -> cst.Module:
-    """``AddImportsVisitor`` run on the module's head only: the statements up to the end of its first import
-    block, and a stand-in for the statement after it (which may get a blank line before it). The visitor reads
-    and changes nothing else, and visiting a whole node module is its costliest step."""
-    body = list(module.body)
-    start = 1 if body and _is_docstring_or_strict(body[0]) else 0
-    end = start
-    while end < len(body) and _is_import_line(body[end]):
-        end += 1
-    after = body[end] if end < len(body) else None
-    stand_in = [cst.SimpleStatementLine([cst.Pass()], leading_lines=after.leading_lines)] if after else []
-    head = _without_copy(visitor, module.with_changes(body=[*body[:end], *stand_in]))
-    if after is None:
-        return head
-    *new_head, placed = head.body
-    return module.with_changes(body=[*new_head, after.with_changes(leading_lines=placed.leading_lines),
-                                     *body[end + 1:]])
-
-
-def _is_import_line(statement: cst.BaseStatement) -> bool:
-    return (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
-            and isinstance(statement.body[0], (cst.Import, cst.ImportFrom)))
-
-
-def _is_docstring_or_strict(statement: cst.BaseStatement) -> bool:
-    """The first statements ``AddImportsVisitor`` never puts an import before."""
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return False
-    first = statement.body[0]
-    if isinstance(first, cst.Expr):
-        return isinstance(first.value, cst.SimpleString)
-    return (isinstance(first, cst.Assign) and len(first.targets) == 1
-            and isinstance(first.targets[0].target, cst.Name) and first.targets[0].target.value == "__strict__")
 
 
 def _group_with_library_imports(module: cst.Module, existing: set[str]) -> cst.Module:

@@ -8,7 +8,8 @@ import pytest
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from omnimix.engine import _add_imports, _without_copy
+from omnimix.analysis.imports import add_imports
+from omnimix.engine import _without_copy
 
 HEADS = [
     "",
@@ -38,11 +39,11 @@ def _context() -> CodemodContext:
 @pytest.mark.parametrize("text", HEADS)
 def test_the_head_only_visit_adds_what_the_whole_visit_adds(text):
     whole = _without_copy(AddImportsVisitor(_context()), cst.parse_module(text)).code
-    assert _add_imports(AddImportsVisitor(_context()), cst.parse_module(text)).code == whole
+    assert add_imports(_context(), cst.parse_module(text)).code == whole
 
 
 def test_the_statements_after_the_imports_are_the_same_objects():
     module = cst.parse_module("import os\n\nclass A:\n    def f(self):\n        return 1\n\nx = 2\n")
-    added = _add_imports(AddImportsVisitor(_context()), module)
+    added = add_imports(_context(), module)
     assert added.body[-1] is module.body[-1]
     assert added.body[-2].body is module.body[-2].body

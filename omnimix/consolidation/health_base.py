@@ -22,6 +22,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from omnimix.analysis.imports import add_imports
 from omnimix.analysis.module_cache import parse_text
 from omnimix.analysis.syntax import dotted_name
 from omnimix.analysis.tree import descendants
@@ -409,4 +410,4 @@ def _with_imports(text: str, path: Path) -> str:
     for module, name in (*_IMPORTS, *((catalog.get(m).import_from, m) for m in ("ModelHealthStatus",
                                                                                  "ModelHealthIssue"))):
         AddImportsVisitor.add_needed_import(context, module, name)
-    return AddImportsVisitor(context).transform_module(cst.parse_module(text)).code
+    return add_imports(context, cst.parse_module(text)).code

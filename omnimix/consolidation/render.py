@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import libcst as cst
 
+from omnimix.analysis.imports import add_imports
 from omnimix.consolidation.bindings import Binding
 
 WRAP_AT = 100
@@ -205,7 +206,7 @@ def rewrite_node_module(
     package = module_name.rpartition(".")[0] if module_name else None
     context = CodemodContext(full_module_name=module_name, full_package_name=package or None)
     AddImportsVisitor.add_needed_import(context, mixin_module_name, mixin)
-    module = AddImportsVisitor(context).transform_module(module)
+    module = add_imports(context, module)
     for imported, obj in unused_candidates:
         RemoveImportsVisitor.remove_unused_import(context, imported, obj)
     if unused_candidates:
