@@ -11,6 +11,7 @@ from pathlib import Path
 import libcst as cst
 
 from omnimix.analysis.context import FileContext
+from omnimix.analysis.syntax import self_attr
 from omnimix.analysis.tree import descendants
 from omnimix.concerns import Action, Safety
 from omnimix.consolidation.health_base import (
@@ -91,10 +92,7 @@ def _string(node: cst.CSTNode | None) -> str | None:
 
 
 def _self_attr(node: cst.CSTNode | None) -> str | None:
-    if (isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
-            and node.value.value == "self"):
-        return node.attr.value
-    return None
+    return None if node is None else self_attr(node)
 
 
 def _last_name(node: cst.CSTNode) -> str:
@@ -569,10 +567,12 @@ def _self_assignments(info: _ClassHealth) -> list[tuple[str, str, cst.BaseExpres
     found = []
     for method, func in info.methods.items():
         for node in _walk(func):
-            if isinstance(node, cst.Assign):
-                targets, value = [t.target for t in node.targets], node.value
-            elif isinstance(node, cst.AnnAssign | cst.AugAssign):
-                targets, value = [node.target], (node.value if isinstance(node, cst.AnnAssign) else None)
+            kind = type(node)  # LibCST's node classes are final: type tests, not isinstance through ABCMeta
+            if kind is cst.Assign:
+                targets, value = [t.target for t in node.targets], node.value  # type: ignore[attr-defined]
+            elif kind is cst.AnnAssign or kind is cst.AugAssign:
+                targets = [node.target]  # type: ignore[attr-defined]
+                value = node.value if kind is cst.AnnAssign else None  # type: ignore[attr-defined]
             else:
                 continue
             found.extend((method, attr, value) for t in targets if (attr := _self_attr(t)))
@@ -682,14 +682,17 @@ def _written_attributes(small: cst.CSTNode) -> set[str]:
     return names
 
 
+_ASSIGNMENTS = frozenset({cst.Assign, cst.AnnAssign, cst.AugAssign})
+
+
 def _attribute_uses(func: cst.FunctionDef) -> tuple[set[str], set[str]]:
     """Attributes of ``self`` read and written in ``func``; a statement updating itself is no read."""
     reads: set[str] = set()
     writes: set[str] = set()
     skip: set[int] = set()
     for node in _walk(func):
-        if isinstance(node, cst.Assign | cst.AnnAssign | cst.AugAssign) or (
-                isinstance(node, cst.Expr) and _written_attributes(node)):
+        kind = type(node)
+        if kind in _ASSIGNMENTS or (kind is cst.Expr and _written_attributes(node)):
             targets = _written_attributes(node)
             writes |= targets
             for inner in [node, *_walk(node)]:

@@ -96,20 +96,21 @@ class _Refs:
         self.mixin_calls = False
 
     def visit(self, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.Attribute):
+        kind = type(node)  # LibCST's node classes are final: type tests, not isinstance through ABCMeta
+        if kind is cst.Attribute:
             attr = self_attr(node)
             if attr is not None:
                 self.attrs.add(attr)
             else:
-                self.visit(node.value)
+                self.visit(node.value)  # type: ignore[attr-defined]
             return
-        if isinstance(node, cst.Name):
-            self.names.add(node.value)
+        if kind is cst.Name:
+            self.names.add(node.value)  # type: ignore[attr-defined]
             return
-        if isinstance(node, cst.Arg):
-            self.visit(node.value)
+        if kind is cst.Arg:
+            self.visit(node.value)  # type: ignore[attr-defined]
             return
-        if isinstance(node, cst.Call):
+        if kind is cst.Call:
             name = call_name(node)
             if name in _CLOCK_CALLS:
                 self.clock = True
@@ -123,8 +124,8 @@ class _Refs:
                 return
             if name:
                 self.other_calls.add(name)
-        elif isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
-            self.awaited.append(node.expression)
+        elif kind is cst.Await and type(node.expression) is cst.Call:  # type: ignore[attr-defined]
+            self.awaited.append(node.expression)  # type: ignore[attr-defined]
         for child in children(node):
             self.visit(child)
 

@@ -39,17 +39,21 @@ def int_literal(node: cst.BaseExpression | None) -> int | None:
 
 
 def unpacked_targets(small: cst.BaseSmallStatement) -> list[cst.BaseExpression]:
-    if isinstance(small, cst.Assign):
+    kind = type(small)  # LibCST's node classes are final: a type test, not an isinstance through ABCMeta
+    if kind is cst.Assign:
         targets: list[cst.BaseExpression] = []
-        for target in small.targets:
-            if isinstance(target.target, (cst.Tuple, cst.List)):
+        for target in small.targets:  # type: ignore[attr-defined]
+            if type(target.target) in _UNPACKED:
                 targets.extend(element.value for element in target.target.elements)
             else:
                 targets.append(target.target)
         return targets
-    if isinstance(small, (cst.AnnAssign, cst.AugAssign)):
-        return [small.target]
+    if kind is cst.AnnAssign or kind is cst.AugAssign:
+        return [small.target]  # type: ignore[attr-defined]
     return []
+
+
+_UNPACKED = (cst.Tuple, cst.List)
 
 
 def counter_name(attr: str) -> str:

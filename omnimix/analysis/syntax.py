@@ -17,20 +17,25 @@ from omnimix.analysis.tree import walk
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "fatal"})
 
 
+# ``type(x) is cst.Name`` rather than ``isinstance``: LibCST's node classes are final, and an isinstance test
+# against them goes through ABCMeta; these helpers run on every node a detector looks at.
 def dotted_name(expr: cst.BaseExpression | None) -> str | None:
     """``a.b.c`` for a chain of names and attributes, else None."""
-    if isinstance(expr, cst.Name):
-        return expr.value
-    if isinstance(expr, cst.Attribute):
-        base = dotted_name(expr.value)
-        return f"{base}.{expr.attr.value}" if base else None
+    kind = type(expr)
+    if kind is cst.Name:
+        return expr.value  # type: ignore[union-attr]
+    if kind is cst.Attribute:
+        base = dotted_name(expr.value)  # type: ignore[union-attr]
+        return f"{base}.{expr.attr.value}" if base else None  # type: ignore[union-attr]
     return None
 
 
 def self_attr(expr: cst.CSTNode) -> str | None:
     """``x`` for ``self.x``."""
-    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
-        return expr.attr.value
+    if type(expr) is cst.Attribute:
+        value = expr.value  # type: ignore[attr-defined]
+        if type(value) is cst.Name and value.value == "self":
+            return expr.attr.value  # type: ignore[attr-defined]
     return None
 
 
