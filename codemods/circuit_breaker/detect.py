@@ -29,7 +29,7 @@ from omnimix.analysis.syntax import (
     span_of,
     walk_body,
 )
-from omnimix.analysis.tree import walk
+from omnimix.analysis.tree import nodes_of, walk
 from omnimix.catalog import load_catalog
 from omnimix.concerns import Action, Safety
 
@@ -723,6 +723,10 @@ def _target_key(target: cst.CSTNode) -> str | None:
     return target.value if isinstance(target, cst.Name) else None
 
 
+_BREAKER_SITES = (cst.Assign, cst.AnnAssign, cst.FunctionDef, cst.For, cst.CompFor)
+_ASSIGNMENTS = frozenset({cst.Assign, cst.AnnAssign, cst.AugAssign})
+
+
 def find_breakers(module: cst.Module, symbols: Symbols) -> dict[str, Breaker]:
     """Breaker objects built in a file (attributes or names), collections of them, names bound to
     them, and breakers kept as node fields."""
@@ -744,7 +748,7 @@ def find_breakers(module: cst.Module, symbols: Symbols) -> dict[str, Breaker]:
     assignments: list[tuple[list[cst.BaseAssignTargetExpression], cst.BaseExpression]] = []
     loops: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
     getters: dict[str, Breaker] = {}
-    for node in walk(module, into_defs=True):
+    for node in nodes_of(module, _BREAKER_SITES):  # in source order, from the module's index
         if isinstance(node, (cst.Assign, cst.AnnAssign)):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             built = _built_breaker(node.value, symbols)
@@ -1177,15 +1181,16 @@ class _BlockScan:
         keys, drift, any_op, reads = set(), set(), False, False
         analysis = self.analysis
         for n in walk(node):
-            if isinstance(n, cst.Call):
-                call_keys, kind = _operation(n, analysis)
+            node_type = type(n)  # LibCST's node classes are final: type tests, not isinstance through ABCMeta
+            if node_type is cst.Call:
+                call_keys, kind = _operation(n, analysis)  # type: ignore[arg-type]
                 if kind is not None:
                     keys |= call_keys
                     any_op = True
                     if kind == "drift":
                         drift.add(n.func.attr.value)  # type: ignore[attr-defined]
-            elif isinstance(n, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
-                for target in assign_targets(n):
+            elif node_type in _ASSIGNMENTS:
+                for target in assign_targets(n):  # type: ignore[arg-type]
                     key = _target_key(target)
                     if key in analysis.breakers and analysis.breakers[key].kind != FIELDS:
                         keys.add(key)
@@ -1193,18 +1198,18 @@ class _BlockScan:
                     if self_attr(target) in self.field_owner:
                         keys.add(self.field_owner[self_attr(target) or ""])
                         any_op = True
-            elif isinstance(n, cst.Attribute):
-                read = _reads_breaker(n, analysis)
+            elif node_type is cst.Attribute:
+                read = _reads_breaker(n, analysis)  # type: ignore[arg-type]
                 if read is not None:
                     keys |= read
                     reads = True
-                elif dotted_name(n) in analysis.open_errors:
+                elif dotted_name(n) in analysis.open_errors:  # type: ignore[arg-type]
                     keys |= self.error_keys(n)
                     reads = True
-            elif isinstance(n, cst.Name) and n.value in analysis.open_errors:
+            elif node_type is cst.Name and n.value in analysis.open_errors:  # type: ignore[attr-defined]
                 keys |= self.error_keys(n)
                 reads = True
-            elif isinstance(n, cst.Name) and n.value in self.derived:
+            elif node_type is cst.Name and n.value in self.derived:  # type: ignore[attr-defined]
                 reads = True
         if test:
             bare = _presence_test(node)

@@ -25,7 +25,7 @@ from omnimix.analysis.syntax import (
     span_of,
     walk_body,
 )
-from omnimix.analysis.tree import walk
+from omnimix.analysis.tree import nodes_of, walk
 
 #: ModelRetryConfig is not in the catalog; this path was checked against omnibase-core 0.47.57.
 RETRY_CONFIG_MODULE = "omnibase_core.models.core.model_retry_config"
@@ -612,7 +612,7 @@ def _operation_data(ctx: FileContext) -> frozenset[int]:
     types a handler catches (the operation's error vocabulary, often shared with other code).
     """
     ids: set[int] = set()
-    for node in walk(ctx.module, into_defs=True):
+    for node in nodes_of(ctx.module, (cst.Await, cst.ExceptHandler, cst.Raise)):
         if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call) and not is_sleep(node.expression):
             ids |= {id(arg) for arg in node.expression.args}
         elif isinstance(node, cst.ExceptHandler) and node.type is not None:
@@ -635,12 +635,11 @@ def _wrappers_of_file(path: str, mtime_ns: int) -> frozenset[str]:
 
 def _imported_wrappers(ctx: FileContext) -> set[str]:
     """Local names of retry wrappers and decorators imported from other project modules."""
-    applied = {dotted_name(n.func) for n in walk(ctx.module, into_defs=True) if isinstance(n, cst.Call)}
-    applied |= {dotted_name(d.decorator) for n in walk(ctx.module, into_defs=True) if isinstance(n, cst.FunctionDef)
-                for d in n.decorators}
+    applied = {dotted_name(n.func) for n in nodes_of(ctx.module, cst.Call)}
+    applied |= {dotted_name(d.decorator) for n in nodes_of(ctx.module, cst.FunctionDef) for d in n.decorators}
     names = set()
     for node in walk(ctx.module):
-        if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
+        if type(node) is not cst.ImportFrom or isinstance(node.names, cst.ImportStar):
             continue
         for alias in node.names:
             local = dotted_name(alias.asname.name) if alias.asname else dotted_name(alias.name)
@@ -705,16 +704,15 @@ def _settings(ctx: FileContext, result: FileRetries) -> None:
     covered = {line for start, end, _ in result.spans for line in range(start, end + 1)}
     if not covered:
         return
-    operation = {id(n) for node in walk(ctx.module, into_defs=True)
-                 if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call) and not is_sleep(node.expression)
+    operation = {id(n) for node in nodes_of(ctx.module, cst.Await)
+                 if isinstance(node.expression, cst.Call) and not is_sleep(node.expression)
                  for n in walk(node.expression, into_defs=True)}
     for cls in ctx.symbols.classes():
         methods = [s for s in ctx.symbols.methods_of(cls.name)]
         reads: dict[str, list[int]] = {}
         changed_later: set[str] = set()  # state the node changes as it runs is not a setting
         for method in methods:
-            targets = {id(t) for n in walk(method.node, into_defs=True)
-                       if isinstance(n, (cst.Assign, cst.AugAssign, cst.AnnAssign))
+            targets = {id(t) for n in nodes_of(method.node, (cst.Assign, cst.AugAssign, cst.AnnAssign))
                        for t in ([x.target for x in n.targets] if isinstance(n, cst.Assign) else [n.target])}
             if method.short_name not in _SETUP_METHODS:
                 changed_later |= {self_attr(t) or "" for n in walk(method.node, into_defs=True)

@@ -280,10 +280,11 @@ def module_constants_used_only_in(ctx: FileContext, covered: set[int], passed_th
 
 def assign_targets(small: cst.CSTNode) -> list[cst.CSTNode]:
     """The targets an assignment statement writes."""
-    if isinstance(small, cst.Assign):
-        return [t.target for t in small.targets]
-    if isinstance(small, (cst.AnnAssign, cst.AugAssign)):
-        return [small.target]
+    kind = type(small)
+    if kind is cst.Assign:
+        return [t.target for t in small.targets]  # type: ignore[attr-defined]
+    if kind is cst.AnnAssign or kind is cst.AugAssign:
+        return [small.target]  # type: ignore[attr-defined]
     return []
 
 
