@@ -14,13 +14,12 @@ from pathlib import Path
 
 import libcst as cst
 import libcst.helpers
-from libcst.metadata import MetadataWrapper
 
 from codemods.base import Codemod
 from codemods.registry import all_codemods
 from omnimix.analysis import cache
 from omnimix.analysis.context import FileContext
-from omnimix.analysis.imports import add_imports
+from omnimix.analysis.imports import add_imports, transform_in_place
 from omnimix.analysis.loc import ZERO, LineCount, code_line_numbers, count_lines
 from omnimix.analysis.module_cache import held, parse_text
 from omnimix.analysis.nodes import (
@@ -45,13 +44,7 @@ from omnimix.discovery import (
 from omnimix.findings import Finding
 from omnimix.migration_state import Decision, MigrationState, Outcome
 from omnimix.results import ConcernDelta, FileChange, FileScan, NodeResult, Status
-from omnimix.source import (
-    SourceError,
-    SourceText,
-    encode_source,
-    keep_line_endings,
-    read_source,
-)
+from omnimix.source import SourceError, SourceText, decode_source, keep_line_endings, read_bytes, read_source
 
 #: Files larger than this are not read (``--max-file-size``); node modules run to a few hundred kB.
 DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024
@@ -62,26 +55,45 @@ PYTHON = f"Python {sys.version_info.major}.{sys.version_info.minor}"
 # -- scanning ---------------------------------------------------------------------------------
 def scan_file(path: Path, base: Path, codemods: Sequence[Codemod] | None = None,
               max_file_size: int = DEFAULT_MAX_FILE_SIZE, surroundings: str | None = None) -> FileScan:
-    """Findings of one file. A file that cannot be read or parsed is reported, not raised.
+    """Findings of one file. A file that cannot be read or parsed is reported, not raised."""
+    return _scan_kept(path, base, codemods, max_file_size, surroundings)[1]
 
-    Scans with every codemod are kept by the file's bytes and ``surroundings``, the digest of the files
-    its detectors may read besides it (``surroundings_digest``; see ``omnimix.analysis.cache``): on disk
-    unless the cache is off, and for the rest of the run in any case, so that a batch's ordering scan
-    and its migrations scan each file once."""
+
+def _scan_kept(path: Path, base: Path, codemods: Sequence[Codemod] | None, max_file_size: int,
+               surroundings: str | None) -> tuple[str | None, FileScan, SourceText | None]:
+    """The scan of one file, the key it is kept under (None when it is not), and the file's text as read.
+
+    Scans with every codemod are kept by the file's bytes and ``surroundings``, the digest of the files its
+    detectors may read besides it (``surroundings_digest``; see ``omnimix.analysis.cache``): on disk unless the
+    cache is off, and for the rest of the run in any case, so that a batch's ordering scan and its migrations
+    scan each file once. The file is read once: its key and its text come from the same bytes."""
     if (codemods is not None and tuple(codemods) != all_codemods()) or file_problem(path, max_file_size):
-        return _scan_source(path, base, codemods, max_file_size)[0]
-    name = _scan_key(path, base, surroundings)
-    if name is None:
-        return _scan_source(path, base, codemods)[0]
+        return (None, *_scan_source(path, base, codemods, max_file_size))
+    try:
+        data = path.read_bytes()
+        name = cache.key("scan", str(path), display_path(path, base),
+                         surroundings_digest([path]) if surroundings is None else surroundings, data)
+    except OSError:
+        return (None, *_scan_source(path, base, codemods, max_file_size))
     found = _SCANNED.get(name) or cache.get("scan", name)
     if isinstance(found, FileScan):
-        _SCANNED[name] = found
-        return found
-    scan = _scan_source(path, base, codemods)[0]
-    if scan.status is not Status.INTERNAL_ERROR:
-        cache.put("scan", name, scan)
-        _remember(name, scan)
-    return scan
+        _remember(name, found)
+        try:
+            return name, found, decode_source(data)
+        except SourceError:
+            return name, found, None  # the scan says why
+    scan, source = _scan_bytes(path, display_path(path, base), codemods, data)
+    if scan.status is Status.INTERNAL_ERROR:
+        return None, scan, source
+    cache.put("scan", name, scan)
+    _remember(name, scan)
+    return name, scan, source
+
+
+def _kept_scan_and_key(path: Path, base: Path, max_file_size: int, surroundings: str) -> tuple[str | None, FileScan]:
+    """A process pool's part of ``scan_paths``: the scan and its key, which the parent keeps for the run."""
+    name, scan, _ = _scan_kept(path, base, None, max_file_size, surroundings)
+    return name, scan
 
 
 #: Scans made in this run, by the key of their file's bytes and surroundings (at most ``_SCANNED_KEPT``).
@@ -95,35 +107,6 @@ def _remember(name: str, scan: FileScan) -> None:
     _SCANNED[name] = scan
 
 
-def _scan_key(path: Path, base: Path, surroundings: str | None) -> str | None:
-    try:
-        if surroundings is None:
-            surroundings = surroundings_digest([path])
-        return cache.key("scan", str(path), display_path(path, base), surroundings, path.read_bytes())
-    except OSError:
-        return None
-
-
-def _node_file_scan(path: Path, base: Path, codemods: Sequence[Codemod],
-                    max_file_size: int) -> tuple[FileScan, SourceText | None]:
-    """A node file's scan and text. With every codemod, the scan is the one a batch's ordering scan has just
-    made (same key as ``scan_file``), so the file is not scanned twice."""
-    if tuple(codemods) != all_codemods() or file_problem(path, max_file_size):
-        return _scan_source(path, base, codemods, max_file_size)
-    try:
-        source = read_source(path)
-    except SourceError:
-        return _scan_source(path, base, codemods, max_file_size)
-    scan = scan_file(path, base, codemods, max_file_size)
-    try:
-        same = encode_source(source.text, source.encoding, source.bom) == path.read_bytes()
-    except (OSError, UnicodeEncodeError):
-        same = False
-    if scan.status is Status.INPUT_ERROR or not same:
-        return _scan_source(path, base, codemods, max_file_size)  # changed in between, or not readable: afresh
-    return scan, source
-
-
 def _scan_source(path: Path, base: Path, codemods: Sequence[Codemod] | None,
                  max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[FileScan, SourceText | None]:
     """The scan of one file and its text as read (bytes decoded per PEP 263, line endings kept)."""
@@ -132,7 +115,16 @@ def _scan_source(path: Path, base: Path, codemods: Sequence[Codemod] | None,
     if problem:
         return FileScan(path, display, ZERO, status=Status.INPUT_ERROR, error=f"{display}: {problem}"), None
     try:
-        source = read_source(path)
+        data = read_bytes(path)
+    except SourceError as exc:
+        return FileScan(path, display, ZERO, status=Status.INPUT_ERROR, error=f"{display}: {exc}"), None
+    return _scan_bytes(path, display, codemods, data)
+
+
+def _scan_bytes(path: Path, display: str, codemods: Sequence[Codemod] | None,
+                data: bytes) -> tuple[FileScan, SourceText | None]:
+    try:
+        source = decode_source(data)
     except SourceError as exc:
         return FileScan(path, display, ZERO, status=Status.INPUT_ERROR, error=f"{display}: {exc}"), None
     return scan_context(FileContext(path, display, source.text), codemods), source
@@ -218,14 +210,13 @@ def scan_paths(files: Iterable[Path], base: Path, jobs: int = 1,
     surroundings = surroundings_digest(files)
     if jobs > 1 and len(files) >= PARALLEL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            scans = list(pool.map(partial(scan_file, base=base, max_file_size=max_file_size,
+            keyed = list(pool.map(partial(_kept_scan_and_key, base=base, max_file_size=max_file_size,
                                           surroundings=surroundings), files,
                                   chunksize=max(1, len(files) // (jobs * 4))))
-        for path, scan in zip(files, scans):  # kept for the migrations that follow, as scan_file keeps them
-            name = _scan_key(path, base, surroundings)
-            if name is not None and scan.status is not Status.INTERNAL_ERROR and not file_problem(path, max_file_size):
+        for name, scan in keyed:  # kept here too, for the migrations that follow
+            if name is not None:
                 _remember(name, scan)
-        return scans
+        return [scan for _, scan in keyed]
     codemods = all_codemods()
     return [scan_file(path, base, codemods, max_file_size, surroundings) for path in files]
 
@@ -249,6 +240,7 @@ def migrate_nodes(nodes: Sequence[NodeDir], base: Path, *, jobs: int = 1, consol
     ``progress`` is called with each node as its migration starts (in parallel: as the one before it ends),
     and with None when only consolidation is left."""
     step = progress or (lambda node: None)
+    options.setdefault("surroundings", surroundings_digest([file for node in nodes for file in node.files]))
     if jobs > 1 and len(nodes) > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             step(nodes[0])
@@ -330,10 +322,12 @@ def migrate_node(
     catalog: Catalog | None = None,
     codemods: Sequence[Codemod] | None = None,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    surroundings: str | None = None,
 ) -> NodeResult:
     """Migrate one node as its contract declares. Never raises: errors become results.
 
     ``codemods`` restricts the run (tests of one codemod); by default every registered codemod runs.
+    ``surroundings`` is the batch's ``surroundings_digest``, computed once (by default, for each file).
     """
     display = display_path(node.directory, base)
     if node.problems:
@@ -348,7 +342,8 @@ def migrate_node(
             return found
     try:
         migrate = partial(_migrate, node, base, display, contract_path or node.contract, allow_unsafe,
-                          repository_files, catalog, tuple(codemods or all_codemods()), max_file_size)
+                          repository_files, catalog, tuple(codemods or all_codemods()), max_file_size,
+                          surroundings=surroundings)
         result = migrate()
         if not allow_longer:
             held = _held_back(result)
@@ -390,12 +385,13 @@ def _migrate(
     codemods: tuple[Codemod, ...],
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     held: dict[str, list[Decision]] | None = None,
+    surroundings: str | None = None,
 ) -> NodeResult:
     contexts: dict[Path, FileContext] = {}
     sources: dict[Path, SourceText] = {}
     scans: list[FileScan] = []
     for path in node.files:
-        scan, source = _node_file_scan(path, base, codemods, max_file_size)
+        _, scan, source = _scan_kept(path, base, codemods, max_file_size, surroundings)
         scans.append(scan)
         if source is None or scan.status is Status.INPUT_ERROR:
             return NodeResult(node.directory, display, Status.INPUT_ERROR, contract_path,
@@ -623,10 +619,9 @@ def _apply_imports(state: MigrationState) -> None:
     scratch = state.codemod_context.scratch
     if scratch.get(AddImportsVisitor.CONTEXT_KEY):
         existing = {module.code_for_node(statement) for statement in module.body}
-        module = _group_with_library_imports(add_imports(state.codemod_context, module),
-                                             existing)
+        module = _group_with_library_imports(add_imports(state.codemod_context, module), existing)
     if scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
-        module = _without_copy(RemoveImportsVisitor(state.codemod_context), module)
+        module = transform_in_place(RemoveImportsVisitor(state.codemod_context), module)
     state.module = module
 
 
@@ -680,14 +675,6 @@ def _imports_from(statement: cst.CSTNode, package: str) -> bool:
                 if name == package or name.startswith(package + "."):
                     return True
     return False
-
-
-def _without_copy(codemod: libcst.codemod.Codemod, module: cst.Module) -> cst.Module:
-    """``Codemod.transform_module`` minus its deep copy of the tree (the costliest step on big files)."""
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    with codemod.resolve(wrapper):
-        codemod.context = replace(codemod.context, wrapper=wrapper)
-        return codemod.transform_module_impl(wrapper.module)
 
 
 def _broken_outputs(changes: list[FileChange]) -> list[str]:

@@ -31,11 +31,14 @@ class SourceText:
 
 def read_source(path: Path) -> SourceText:
     """The file's text, decoded as Python itself would decode it, with every line ending kept."""
+    return decode_source(read_bytes(path))
+
+
+def read_bytes(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from exc
-    return decode_source(data)
 
 
 def decode_source(data: bytes) -> SourceText:

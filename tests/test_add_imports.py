@@ -8,8 +8,7 @@ import pytest
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from omnimix.analysis.imports import add_imports
-from omnimix.engine import _without_copy
+from omnimix.analysis.imports import add_imports, transform_in_place
 
 HEADS = [
     "",
@@ -38,7 +37,7 @@ def _context() -> CodemodContext:
 
 @pytest.mark.parametrize("text", HEADS)
 def test_the_head_only_visit_adds_what_the_whole_visit_adds(text):
-    whole = _without_copy(AddImportsVisitor(_context()), cst.parse_module(text)).code
+    whole = transform_in_place(AddImportsVisitor(_context()), cst.parse_module(text)).code
     assert add_imports(_context(), cst.parse_module(text)).code == whole
 
 

@@ -45,7 +45,7 @@ def fail(*args, **kwargs):
 def test_a_rerun_with_nothing_changed_reads_every_result_back(cache_dir, corpus, monkeypatch):
     first_scan, first_migration = scan(corpus), migrate(corpus)
     monkeypatch.setattr(engine, "_SCANNED", {})  # read back from the disk, not from this run
-    monkeypatch.setattr(engine, "_scan_source", fail)
+    monkeypatch.setattr(engine, "scan_context", fail)
     monkeypatch.setattr(engine, "_migrate", fail)
     assert scan(corpus) == first_scan
     assert migrate(corpus) == first_migration
@@ -148,8 +148,8 @@ def test_with_the_cache_off_a_batch_scans_each_file_once_and_migrates_as_if_afre
 
     monkeypatch.setattr(engine, "_SCANNED", {})
     scanned: list[Path] = []
-    real = engine._scan_source
-    monkeypatch.setattr(engine, "_scan_source", lambda path, *a, **k: scanned.append(path) or real(path, *a, **k))
+    real = engine.scan_context
+    monkeypatch.setattr(engine, "scan_context", lambda ctx, *a: scanned.append(ctx.path) or real(ctx, *a))
     engine.scan_paths(files, corpus)
     reused = engine.migrate_nodes(nodes, corpus, repository_files=repository)
     assert sorted(scanned) == sorted(files)

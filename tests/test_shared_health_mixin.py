@@ -157,31 +157,39 @@ SYNC_MIXIN = textwrap.dedent('''
     ''')
 
 
+def _compute_node_on(path: Path, rebuilt: str) -> type:
+    """A ``NodeCompute`` on the rebuilt mixin ``LocalHealth``, imported from ``path`` with ``rebuilt`` in it."""
+    import importlib
+
+    from omnibase_core.nodes import NodeCompute
+
+    path.write_text(rebuilt, encoding="utf-8")
+    sys.path.insert(0, str(path.parent))
+    try:
+        module = importlib.import_module(path.stem)
+    finally:
+        sys.path.remove(str(path.parent))
+
+    class Node(NodeCompute, module.LocalHealth):
+        pass
+
+    return Node
+
+
 def test_a_sync_runner_building_its_result_by_position_is_read_too(tmp_path):
     import asyncio
-    import importlib
-    import sys
 
     from omnibase_core.models.container.model_onex_container import ModelONEXContainer
-    from omnibase_core.nodes import NodeCompute
 
     path = tmp_path / "local_health.py"
     path.write_text(SYNC_MIXIN, encoding="utf-8")
     rebuild = rebuild_on_core(path, "LocalHealth")
     assert not isinstance(rebuild, str), rebuild
     assert "result = self._probe(check)" in rebuild.after and "await self._probe" not in rebuild.after
-    path.write_text(rebuild.after, encoding="utf-8")
-    sys.path.insert(0, str(tmp_path))
-    try:
-        module = importlib.import_module("local_health")
-    finally:
-        sys.path.remove(str(tmp_path))
-
-    class Node(NodeCompute, module.LocalHealth):
-        pass
+    node_class = _compute_node_on(path, rebuild.after)
 
     for probes in ([("healthy", True), ("unhealthy", False)], [("degraded", True)], [("unhealthy", True)], []):
-        node = Node(ModelONEXContainer())
+        node = node_class(ModelONEXContainer())
         node._probes = {}
         for index, (status, critical) in enumerate(probes):
             node.add_probe(f"p{index}", lambda status=status: (status, "said so"), critical=critical)
@@ -193,11 +201,8 @@ def test_a_registry_the_mixin_reads_with_a_default_is_read_with_one_too(tmp_path
     """A mixin that reads its registry with getattr(self, "_probes", {}) works before any check is registered;
     so does its get_health_checks()."""
     import asyncio
-    import importlib
-    import sys
 
     from omnibase_core.models.container.model_onex_container import ModelONEXContainer
-    from omnibase_core.nodes import NodeCompute
 
     text = SYNC_MIXIN.replace("self._probes.values()", 'getattr(self, "_probes", {}).values()')
     path = tmp_path / "lazy_health.py"
@@ -205,16 +210,8 @@ def test_a_registry_the_mixin_reads_with_a_default_is_read_with_one_too(tmp_path
     rebuild = rebuild_on_core(path, "LocalHealth")
     assert not isinstance(rebuild, str), rebuild
     assert 'checks = getattr(self, "_probes", {})' in rebuild.after
-    path.write_text(rebuild.after, encoding="utf-8")
-    sys.path.insert(0, str(tmp_path))
-    try:
-        module = importlib.import_module("lazy_health")
-    finally:
-        sys.path.remove(str(tmp_path))
+    node_class = _compute_node_on(path, rebuild.after)
 
-    class Node(NodeCompute, module.LocalHealth):
-        pass
-
-    node = Node(ModelONEXContainer())
+    node = node_class(ModelONEXContainer())
     assert node.check_health() == "healthy" and node.get_health_checks() == []
     assert str(asyncio.run(node.health_check_async()).status.value).lower() == "healthy"

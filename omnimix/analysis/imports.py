@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import libcst as cst
-from libcst.codemod import CodemodContext
+from libcst.codemod import Codemod, CodemodContext
 from libcst.metadata import MetadataWrapper
 
 
@@ -24,15 +26,20 @@ def add_imports(context: CodemodContext, module: cst.Module) -> cst.Module:
         end += 1
     after = body[end] if end < len(body) else None
     stand_in = [cst.SimpleStatementLine([cst.Pass()], leading_lines=after.leading_lines)] if after else []
-    visitor = AddImportsVisitor(context)
-    wrapper = MetadataWrapper(module.with_changes(body=[*body[:end], *stand_in]), unsafe_skip_copy=True)
-    with visitor.resolve(wrapper):
-        head = visitor.transform_module_impl(wrapper.module)
+    head = transform_in_place(AddImportsVisitor(context), module.with_changes(body=[*body[:end], *stand_in]))
     if after is None:
         return head
     *new_head, placed = head.body
     return module.with_changes(body=[*new_head, after.with_changes(leading_lines=placed.leading_lines),
                                      *body[end + 1:]])
+
+
+def transform_in_place(codemod: Codemod, module: cst.Module) -> cst.Module:
+    """``Codemod.transform_module`` minus its deep copy of the tree (the costliest step on big files)."""
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    with codemod.resolve(wrapper):
+        codemod.context = replace(codemod.context, wrapper=wrapper)
+        return codemod.transform_module_impl(wrapper.module)
 
 
 def _is_import_line(statement: cst.BaseStatement) -> bool:

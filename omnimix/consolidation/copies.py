@@ -9,7 +9,7 @@ from pathlib import Path
 import libcst as cst
 
 from omnimix.analysis.module_cache import parse_text
-from omnimix.analysis.nodes import find_node_classes
+from omnimix.analysis.nodes import NodeClass, find_node_classes
 from omnimix.concerns import Concern
 from omnimix.consolidation.shape import Shape, shape_of
 from omnimix.contract import ContractError, NodeContract, load_contract
@@ -73,17 +73,7 @@ def node_sources(results: list[NodeResult]) -> list[NodeSource]:
             after = (change.after if change else before)
             if before is not None and after is not None and "class " in after:
                 texts[scan.path] = (before, after)
-        # The file that defines the node class, when its text says which: the others need not be parsed.
-        defining = {path: pair for path, pair in texts.items()
-                    if result.node_class and f"class {result.node_class}" in pair[1]}
-        for group in (defining, texts) if defining else (texts,):
-            modules = _parsed(group)
-            classes = find_node_classes(modules)
-            main = next((c for c in classes if c.name == result.node_class), None)
-            if main is not None:
-                break
-        else:
-            main = next((c for c in classes if c.path.name == "node.py"), None) or (classes[0] if classes else None)
+        main, modules = _node_class(texts, result.node_class)
         if main is None:
             continue
         contract = None
@@ -95,6 +85,23 @@ def node_sources(results: list[NodeResult]) -> list[NodeSource]:
         before, after = texts[main.path]
         sources.append(NodeSource(index, result, main.path, before, after, modules[main.path], main.name, contract))
     return sources
+
+
+def _node_class(texts: dict[Path, tuple[str, str]],
+                name: str | None) -> tuple[NodeClass | None, dict[Path, cst.Module]]:
+    """The node class among a node's files, and the modules parsed to find it: only the file whose text
+    defines ``name`` when there is one; else every file, and then a class of node.py or the first found."""
+    defining = {path: pair for path, pair in texts.items() if name and f"class {name}" in pair[1]}
+    if defining:
+        modules = _parsed(defining)
+        main = next((c for c in find_node_classes(modules) if c.name == name), None)
+        if main is not None:
+            return main, modules
+    modules = _parsed(texts)
+    classes = find_node_classes(modules)
+    main = next((c for c in classes if c.name == name), None) or next(
+        (c for c in classes if c.path.name == "node.py"), None) or (classes[0] if classes else None)
+    return main, modules
 
 
 def _parsed(texts: dict[Path, tuple[str, str]]) -> dict[Path, cst.Module]:
